@@ -1,0 +1,3 @@
+from awsemu.cli.main import main
+
+raise SystemExit(main())

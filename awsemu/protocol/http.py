@@ -1,0 +1,99 @@
+"""The HTTP request and response as the protocol layer sees them: plain data, no ASGI, no starlette.
+
+The gateway builds a :class:`WireRequest` from the ASGI scope. The body is read lazily through
+``read_body`` (for everything but streaming blob payloads, which get ``stream`` instead, so an S3
+PutObject is never buffered whole).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Awaitable, Callable, Union
+from urllib.parse import parse_qsl
+
+
+class Headers:
+    """Case-insensitive, multi-valued header view. Keys are stored lower-case."""
+
+    __slots__ = ("_items", "_map")
+
+    def __init__(self, items: list[tuple[str, str]] | None = None) -> None:
+        self._items: list[tuple[str, str]] = []
+        self._map: dict[str, str] = {}
+        for k, v in items or ():
+            self.add(k, v)
+
+    def add(self, key: str, value: str) -> None:
+        k = key.lower()
+        self._items.append((k, value))
+        # Repeated headers fold with "," as HTTP says (RFC 9110 5.3).
+        self._map[k] = f"{self._map[k]},{value}" if k in self._map else value
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self._map.get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return self._map[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._map
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def keys(self) -> list[str]:
+        return list(self._map)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+BodyReader = Callable[[], Awaitable[bytes]]
+
+
+async def _empty_body() -> bytes:
+    return b""
+
+
+@dataclass
+class WireRequest:
+    method: str
+    # The path exactly as sent, still percent-encoded (S3 keys may contain '%2F', '//', trailing '/').
+    raw_path: str
+    # The query string as sent, without '?'.
+    query_string: str = ""
+    headers: Headers = field(default_factory=Headers)
+    read_body: BodyReader = _empty_body
+    stream: Callable[[], AsyncIterator[bytes]] | None = None
+    # Set by the gateway for virtual-hosted S3 requests: the bucket taken from the Host header.
+    host_bucket: str | None = None
+    _body: bytes | None = None
+    _query: list[tuple[str, str]] | None = None
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            self._body = await self.read_body()
+        return self._body
+
+    def query(self) -> list[tuple[str, str]]:
+        """Query parameters in order, blank values kept (``?uploads`` -> ``("uploads", "")``)."""
+        if self._query is None:
+            self._query = parse_qsl(self.query_string, keep_blank_values=True)
+        return self._query
+
+
+ResponseBody = Union[bytes, AsyncIterator[bytes]]
+
+
+@dataclass
+class WireResponse:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: ResponseBody = b""
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for k, v in self.headers:
+            if k.lower() == low:
+                return v
+        return None
