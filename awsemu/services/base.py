@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+if TYPE_CHECKING:
+    from awsemu.config import Config
+    from awsemu.storage import Storage
 
 
 DEFAULT_ACCOUNT = "000000000000"
@@ -102,6 +106,10 @@ class Provider:
     """Base of every service provider: a name, lifecycle hooks, and state wiping for reset."""
 
     service_name: ClassVar[str] = ""
+
+    def __init__(self, storage: "Storage", config: "Config") -> None:
+        self.storage = storage
+        self.config = config
 
     def start(self) -> None:
         """Called once the storage is open: start sweepers etc."""

@@ -1,0 +1,83 @@
+"""Settings: one dataclass, filled from CLI flags and ``AWSEMU_*`` environment variables.
+
+No module globals: ``create_app(config)`` builds everything from it, so tests can run several
+isolated servers in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """Per-user persistent state: ``$XDG_DATA_HOME/awsemu`` or ``~/.local/share/awsemu``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "awsemu"
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = field(default_factory=default_data_dir)
+    ephemeral: bool = False
+    log_level: str = "info"
+    # off | sigv4 | iam  (verification arrives with the auth issue; off identifies only)
+    auth: str = "off"
+    # lsm durability: flush (survives kill -9) | fsync (survives power loss)
+    durability: str = "flush"
+    services: tuple[str, ...] = ("s3", "dynamodb", "dynamodbstreams", "sqs", "lambda", "iam", "sts")
+
+    # Environment variable name of each setting (for the README table and the CLI).
+    @staticmethod
+    def env_name(name: str) -> str:
+        return f"AWSEMU_{name.upper()}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        cfg = cls()
+        for f in fields(cls):
+            raw = env.get(cls.env_name(f.name))
+            if raw is None or raw == "":
+                continue
+            setattr(cfg, f.name, coerce(f.name, raw))
+        return cfg
+
+
+def coerce(name: str, raw: str) -> object:
+    """Turn a string setting into the field's type; raises ValueError with a readable message."""
+    if name == "port":
+        port = int(raw)
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be 0-65535, got {raw}")
+        return port
+    if name == "data_dir":
+        return Path(raw).expanduser()
+    if name == "ephemeral":
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"ephemeral must be true or false, got {raw!r}")
+    if name == "log_level":
+        low = raw.strip().lower()
+        if low not in ("critical", "error", "warning", "info", "debug", "trace"):
+            raise ValueError(f"log level must be one of critical, error, warning, info, debug, trace; got {raw!r}")
+        return low
+    if name == "auth":
+        low = raw.strip().lower()
+        if low not in ("off", "sigv4", "iam"):
+            raise ValueError(f"auth must be off, sigv4 or iam; got {raw!r}")
+        return low
+    if name == "durability":
+        low = raw.strip().lower()
+        if low not in ("flush", "fsync"):
+            raise ValueError(f"durability must be flush or fsync; got {raw!r}")
+        return low
+    if name == "services":
+        return tuple(s.strip() for s in raw.split(",") if s.strip())
+    return raw
