@@ -126,3 +126,9 @@ class Provider:
 
     def handler_for(self, operation_name: str) -> Callable[..., Any] | None:
         return getattr(self, snake_case(operation_name), None)
+
+
+def runs_inline(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a cheap, never-blocking sync provider method to run on the event loop (no thread hop)."""
+    func.runs_inline = True  # type: ignore[attr-defined]
+    return func

@@ -1,0 +1,186 @@
+"""The ASGI edge for AWS requests: build the WireRequest, pick the service, identify the caller,
+parse with the service's codec, run the provider, serialize. One log line per request.
+
+This is a bare ASGI callable rather than a starlette route: every AWS request goes through it, and
+a router in front would only add matching work (internal routes are split off before it, in app.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, AsyncIterator, Awaitable, Callable, MutableMapping
+from urllib.parse import parse_qsl
+
+from awsemu.auth.identity import identify
+from awsemu.gateway import service_router
+from awsemu.gateway.errors import unknown_service_response
+from awsemu.protocol.http import Headers, WireRequest, WireResponse
+from awsemu.protocol.registry import codec_for
+from awsemu.services.base import CallContext, Provider, ServiceError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("awsemu.request")
+
+
+class NotImplementedOperation(ServiceError):
+    code = "NotImplemented"
+    status = 501
+
+
+def _body_reader(receive: Receive) -> tuple[Callable[[], Awaitable[bytes]], Callable[[], AsyncIterator[bytes]]]:
+    """Two views of one ASGI body: read it whole, or stream it chunk by chunk (only one is used)."""
+
+    async def read() -> bytes:
+        parts: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            parts.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        return b"".join(parts)
+
+    async def stream() -> AsyncIterator[bytes]:
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ConnectionError("client disconnected during the request body")
+            chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+            if chunk:
+                yield chunk
+
+    return read, stream
+
+
+def _endpoint(scope: Scope, headers: Headers) -> str:
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 4566)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+class Gateway:
+    """Dispatches AWS requests to providers. Providers are created by the app at start-up."""
+
+    def __init__(self, providers: dict[str, Provider], executor: ThreadPoolExecutor) -> None:
+        self.providers = providers
+        self.executor = executor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        read, stream = _body_reader(receive)
+        request = WireRequest(
+            method=scope["method"],
+            raw_path=raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            read_body=read,
+            stream=stream,
+        )
+        identity = identify(headers.get("authorization"), request.query_string)
+        form_action = None
+        if service_router.needs_form_action(request, identity.signing_service):
+            source = request.query_string if request.method == "GET" else (await request.body()).decode("latin-1")
+            form_action = next((v for k, v in parse_qsl(source) if k == "Action"), "")
+        route = service_router.resolve(request, identity.signing_service, form_action)
+        request_id = str(uuid.uuid4())
+        service = route.service if route else (identity.signing_service or "unknown")
+        operation_name = "-"
+        if route is None:
+            response = unknown_service_response(request, service, request_id)
+        else:
+            request.host_bucket = route.host_bucket
+            response, operation_name = await self._dispatch(route, request, identity, scope, request_id)
+        await self._send(send, response, request.method)
+        log.info(
+            "%s %s %d %.1fms",
+            service,
+            operation_name,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def _dispatch(
+        self, route: service_router.Route, request: WireRequest, identity: Any, scope: Scope, request_id: str
+    ) -> tuple[WireResponse, str]:
+        codec = codec_for(route.service, route.protocol)
+        operation = None
+        try:
+            parsed = await codec.parse(request)
+            operation = parsed.operation
+            provider = self.providers.get(route.service)
+            handler = provider.handler_for(operation.name) if provider else None
+            if handler is None:
+                raise NotImplementedOperation(
+                    f"The {operation.name} operation of {route.service} is not implemented by awsemu yet."
+                )
+            client = scope.get("client") or ("127.0.0.1", 0)
+            ctx = CallContext(
+                service=route.service,
+                operation=operation.name,
+                account_id=identity.account_id,
+                region=identity.region,
+                access_key_id=identity.access_key_id,
+                principal_arn=identity.principal_arn,
+                user_id=identity.user_id,
+                request_id=request_id,
+                endpoint=_endpoint(scope, request.headers),
+                source_ip=client[0],
+                secure_transport=scope.get("scheme") == "https",
+            )
+            if inspect.iscoroutinefunction(handler):
+                output = await handler(ctx, **parsed.params)
+            elif getattr(handler, "runs_inline", False):
+                output = handler(ctx, **parsed.params)
+            else:
+                loop = asyncio.get_running_loop()
+                output = await loop.run_in_executor(self.executor, lambda: handler(ctx, **parsed.params))
+            return codec.serialize(operation, output or {}, request_id), operation.name
+        except ServiceError as error:
+            return codec.serialize_error(operation, error, request_id), operation.name if operation else "-"
+        except Exception:
+            log.exception("internal error in %s %s", route.service, operation.name if operation else "-")
+            failure = ServiceError(
+                "We encountered an internal error. Please try again.",
+                code="InternalError" if route.protocol == "rest-xml" else "InternalFailure",
+                status=500,
+                sender_fault=False,
+            )
+            return codec.serialize_error(operation, failure, request_id), operation.name if operation else "-"
+
+    @staticmethod
+    async def _send(send: Send, response: WireResponse, method: str) -> None:
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        body = response.body
+        if isinstance(body, (bytes, bytearray)):
+            if not any(k.lower() == "content-length" for k, _ in response.headers):
+                raw_headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else bytes(body)})
+            return
+        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+        try:
+            async for chunk in body:
+                if chunk and method != "HEAD":
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        await send({"type": "http.response.body", "body": b""})
+

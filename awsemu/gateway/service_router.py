@@ -1,0 +1,116 @@
+"""Pick the service (and its wire protocol) a request is for, as DESIGN.md "Request flow" 3 says.
+
+Order: SigV4 credential scope, ``X-Amz-Target`` prefix, the Host (virtual-hosted S3), the path
+(Lambda's dated REST prefixes), the ``Action`` form field of query protocols; S3 is the fallback.
+Everything here is cheap string work; the one table that needs a model (query Action names) is
+built once, lazily.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from awsemu.protocol.http import WireRequest
+
+TARGET_PREFIXES: dict[str, tuple[str, str]] = {
+    "DynamoDB_20120810": ("dynamodb", "json"),
+    "DynamoDBStreams_20120810": ("dynamodbstreams", "json"),
+    "AmazonSQS": ("sqs", "json"),
+}
+
+# Lambda's REST API lives under dated prefixes such as /2015-03-31/functions.
+_LAMBDA_PATH = re.compile(r"^/20\d\d-\d\d-\d\d/")
+
+# Host forms of virtual-hosted S3: <bucket>.s3.<anything> and <bucket>.localhost[:port].
+_S3_VHOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3[.\-](?:[a-z0-9\-]+\.)*[a-z0-9\-]+(?::\d+)?$")
+_LOCALHOST_VHOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.localhost(?::\d+)?$")
+# Hosts that name the S3 endpoint itself, not a bucket (s3.amazonaws.com, s3.us-east-1.amazonaws.com).
+_S3_ENDPOINT_LABELS = {"s3"}
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    protocol: str
+    host_bucket: str | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _query_actions() -> dict[str, str]:
+    """Action name -> service for the query-protocol services (built once, on first need)."""
+    from awsemu.protocol.models import service_model
+
+    table: dict[str, str] = {}
+    for service in ("sqs", "iam", "sts"):
+        for op in service_model(service).operation_names:
+            table.setdefault(op, service)
+    return table
+
+
+def host_bucket(host: str) -> str | None:
+    """The bucket named by a virtual-hosted S3 Host header, or None for path-style hosts."""
+    host = host.lower()
+    m = _LOCALHOST_VHOST.match(host) or _S3_VHOST.match(host)
+    if not m:
+        return None
+    bucket = m.group("bucket")
+    return None if bucket in _S3_ENDPOINT_LABELS else bucket
+
+
+def _from_signing_service(signing: str, request: WireRequest) -> Route | None:
+    if signing == "s3":
+        return Route("s3", "rest-xml", host_bucket(request.headers.get("host", "")))
+    if signing == "dynamodb":
+        target = request.headers.get("x-amz-target", "")
+        if target.startswith("DynamoDBStreams_20120810."):
+            return Route("dynamodbstreams", "json")
+        return Route("dynamodb", "json")
+    if signing == "sqs":
+        return Route("sqs", "json" if "x-amz-target" in request.headers else "query")
+    if signing == "lambda":
+        return Route("lambda", "rest-json")
+    if signing == "iam":
+        return Route("iam", "query")
+    if signing == "sts":
+        return Route("sts", "query")
+    return None
+
+
+def resolve(request: WireRequest, signing_service: str, form_action: str | None) -> Route | None:
+    """The route for a request, or None when it names a service awsemu does not serve.
+
+    ``form_action`` is the ``Action`` field of a form-encoded body (the gateway reads it only when
+    nothing cheaper decided).
+    """
+    if signing_service:
+        route = _from_signing_service(signing_service, request)
+        if route is not None:
+            return route
+        return None
+    target = request.headers.get("x-amz-target")
+    if target:
+        prefix = target.split(".", 1)[0]
+        known = TARGET_PREFIXES.get(prefix)
+        return Route(*known) if known else None
+    bucket = host_bucket(request.headers.get("host", ""))
+    if bucket:
+        return Route("s3", "rest-xml", bucket)
+    if _LAMBDA_PATH.match(request.raw_path):
+        return Route("lambda", "rest-json")
+    if form_action is not None:
+        service = _query_actions().get(form_action)
+        if service:
+            return Route(service, "query")
+    return Route("s3", "rest-xml")
+
+
+def needs_form_action(request: WireRequest, signing_service: str) -> bool:
+    """True when only the form body's ``Action`` can tell the service (unsigned query requests)."""
+    if signing_service or "x-amz-target" in request.headers:
+        return False
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "")
+        return ctype.startswith("application/x-www-form-urlencoded")
+    return request.method == "GET" and "Action=" in request.query_string

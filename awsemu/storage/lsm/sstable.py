@@ -1,0 +1,295 @@
+"""SSTable files: immutable, sorted, checksummed key/value runs.
+
+File layout::
+
+    data block 0 | crc32c u32
+    data block 1 | crc32c u32
+    ...
+    index block  | crc32c u32     one entry per data block: its last key -> (offset u64, length u32)
+    bloom filter | crc32c u32     over every key of the table (see bloom.py)
+    footer (48 bytes): index_offset u64, index_length u32, bloom_offset u64, bloom_length u32,
+                       entry_count u64, magic u64, crc32c u32 of the preceding 44 bytes
+
+A block (data or index) holds n sorted entries laid out column-wise so that decoding is a few
+C-level calls instead of a Python loop over bytes::
+
+    n u32 | kinds: n bytes (1 = value, 0 = tombstone) | key ends: n x u32 | value ends: n x u32
+          | all keys concatenated | all values concatenated
+
+A table holds at most one entry per key: the newest one of the data it was built from. Snapshots
+do not need older versions inside a table because a snapshot pins the set of tables it was taken
+on (see db.py).
+
+Opening a table reads and verifies the footer, the index and the bloom filter, and keeps them in
+memory (about one key per 4 KiB block plus 10 bits per key). Data blocks are read with ``pread``
+on demand, verified against their checksum, decoded and kept in the shared block cache. Any
+checksum or structure failure raises CorruptionError naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import BinaryIO
+
+from crc32c import crc32c
+
+from awsemu.storage.lsm.block_cache import BlockCache
+from awsemu.storage.lsm.bloom import BloomBuilder, BloomFilter
+from awsemu.storage.lsm.errors import CorruptionError
+
+MAGIC = 0x4C534D5353544231  # "LSMSSTB1"
+_FOOTER = struct.Struct("<QIQIQQ")
+FOOTER_SIZE = _FOOTER.size + 4
+_U32 = struct.Struct("<I")
+_HANDLE = struct.Struct("<QI")
+# rough per-entry cost of a decoded entry in CPython: two bytes objects and two list slots
+_DECODED_ENTRY_OVERHEAD = 2 * 33 + 2 * 8
+
+Value = bytes | None
+
+
+def encode_block(keys: list[bytes], values: list[bytes], kinds: bytes) -> bytes:
+    n = len(keys)
+    fmt = f"<I{n}s{2 * n}I"
+    return struct.pack(fmt, n, kinds, *accumulate(map(len, keys)), *accumulate(map(len, values))) + b"".join(keys) + b"".join(values)
+
+
+class DecodedBlock:
+    """Keys and values (None for tombstones) of one block, as parallel lists."""
+
+    __slots__ = ("keys", "values", "charge")
+
+    def __init__(self, keys: list[bytes], values: list[Value], charge: int) -> None:
+        self.keys = keys
+        self.values = values
+        self.charge = charge
+
+
+def decode_block(data: bytes) -> DecodedBlock:
+    (n,) = _U32.unpack_from(data, 0)
+    kinds = data[4 : 4 + n]
+    ends = struct.unpack_from(f"<{2 * n}I", data, 4 + n)
+    base = 4 + n + 8 * n
+    key_ends = ends[:n]
+    val_ends = ends[n:]
+    vbase = base + (key_ends[-1] if n else 0)
+    keys = [data[base + a : base + b] for a, b in zip((0,) + key_ends, key_ends)]
+    values: list[Value] = [data[vbase + a : vbase + b] for a, b in zip((0,) + val_ends, val_ends)]
+    if vbase + (val_ends[-1] if n else 0) != len(data):
+        raise ValueError("block length mismatch")
+    if kinds.count(0):
+        for i, kind in enumerate(kinds):
+            if kind == 0:
+                values[i] = None
+    return DecodedBlock(keys, values, len(data) + n * _DECODED_ENTRY_OVERHEAD)
+
+
+class TableBuilder:
+    """Writes one SSTable from entries added in strictly increasing key order."""
+
+    def __init__(self, path: str, block_bytes: int, bits_per_key: int, expected_keys: int) -> None:
+        self.path = path
+        self._file: BinaryIO = open(path, "wb")
+        self._block_bytes = block_bytes
+        self._bloom = BloomBuilder(expected_keys, bits_per_key)
+        self._offset = 0
+        self._keys: list[bytes] = []
+        self._values: list[bytes] = []
+        self._kinds = bytearray()
+        self._pending = 0
+        self._index_keys: list[bytes] = []
+        self._index_handles: list[bytes] = []
+        self.count = 0
+        self.smallest: bytes | None = None
+        self.largest: bytes | None = None
+
+    def add(self, key: bytes, value: Value) -> None:
+        self._keys.append(key)
+        if value is None:
+            self._values.append(b"")
+            self._kinds.append(0)
+            self._pending += len(key) + 9
+        else:
+            self._values.append(value)
+            self._kinds.append(1)
+            self._pending += len(key) + len(value) + 9
+        if self._pending >= self._block_bytes:
+            self._finish_block()
+
+    def add_many(self, keys: list[bytes], values: list[Value]) -> None:
+        """Add sorted parallel lists at once (memtable flush)."""
+        for key, value in zip(keys, values):
+            self.add(key, value)
+
+    def _write_block(self, block: bytes) -> tuple[int, int]:
+        offset = self._offset
+        self._file.write(block)
+        self._file.write(_U32.pack(crc32c(block)))
+        self._offset += len(block) + 4
+        return offset, len(block)
+
+    def _finish_block(self) -> None:
+        keys = self._keys
+        if not keys:
+            return
+        offset, length = self._write_block(encode_block(keys, self._values, bytes(self._kinds)))
+        self._bloom.add_keys(keys)
+        if self.smallest is None:
+            self.smallest = keys[0]
+        self.largest = keys[-1]
+        self.count += len(keys)
+        self._index_keys.append(keys[-1])
+        self._index_handles.append(_HANDLE.pack(offset, length))
+        self._keys = []
+        self._values = []
+        self._kinds = bytearray()
+        self._pending = 0
+
+    def finish(self) -> int:
+        """Write index, filter and footer; fsync; return the file size."""
+        self._finish_block()
+        n = len(self._index_keys)
+        index_offset, index_length = self._write_block(
+            encode_block(self._index_keys, self._index_handles, b"\x01" * n)
+        )
+        bloom_offset, bloom_length = self._write_block(self._bloom.finish())
+        footer = _FOOTER.pack(index_offset, index_length, bloom_offset, bloom_length, self.count, MAGIC)
+        self._file.write(footer + _U32.pack(crc32c(footer)))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return self._offset + FOOTER_SIZE
+
+    def abandon(self) -> None:
+        self._file.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+class Table:
+    """An open, verified SSTable. Thread-safe: reads use pread and the shared cache."""
+
+    def __init__(self, path: str, number: int, cache: BlockCache) -> None:
+        self.path = path
+        self.number = number
+        self._cache = cache
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise CorruptionError(path, "SSTable listed in the MANIFEST is missing") from None
+        try:
+            self._load_meta()
+        except BaseException:
+            os.close(self._fd)
+            self._fd = -1
+            raise
+
+    def _load_meta(self) -> None:
+        size = os.fstat(self._fd).st_size
+        self.size = size
+        if size < FOOTER_SIZE:
+            raise CorruptionError(self.path, "file too short for an SSTable footer")
+        raw = os.pread(self._fd, FOOTER_SIZE, size - FOOTER_SIZE)
+        footer, crc = raw[:-4], _U32.unpack(raw[-4:])[0]
+        if crc32c(footer) != crc:
+            raise CorruptionError(self.path, "SSTable footer checksum mismatch")
+        index_offset, index_length, bloom_offset, bloom_length, count, magic = _FOOTER.unpack(footer)
+        if magic != MAGIC:
+            raise CorruptionError(self.path, "bad SSTable magic")
+        if bloom_offset + bloom_length + 4 + FOOTER_SIZE != size or index_offset + index_length + 4 > bloom_offset:
+            raise CorruptionError(self.path, "SSTable footer points outside the file")
+        self.count = count
+        index = self._read_raw(index_offset, index_length)
+        try:
+            decoded = decode_block(index)
+            handles = [_HANDLE.unpack(h) for h in decoded.values if h is not None]
+        except (struct.error, ValueError):
+            raise CorruptionError(self.path, "malformed index block") from None
+        self._index_keys: list[bytes] = decoded.keys
+        self._block_offsets = [h[0] for h in handles]
+        self._block_lengths = [h[1] for h in handles]
+        self.bloom = BloomFilter(self._read_raw(bloom_offset, bloom_length))
+        self.smallest = self._first_key() if self._index_keys else b""
+        self.largest = self._index_keys[-1] if self._index_keys else b""
+
+    def _first_key(self) -> bytes:
+        return self._block(0).keys[0]
+
+    def _read_raw(self, offset: int, length: int) -> bytes:
+        raw = os.pread(self._fd, length + 4, offset)
+        if len(raw) != length + 4:
+            raise CorruptionError(self.path, f"block at offset {offset} is truncated")
+        data = raw[:length]
+        if crc32c(data) != _U32.unpack_from(raw, length)[0]:
+            raise CorruptionError(self.path, f"block at offset {offset}: checksum mismatch")
+        return data
+
+    def _block(self, i: int) -> DecodedBlock:
+        cache_key = (self.number, i)
+        block = self._cache.get(cache_key)
+        if block is None:
+            data = self._read_raw(self._block_offsets[i], self._block_lengths[i])
+            try:
+                block = decode_block(data)
+            except (struct.error, ValueError):
+                raise CorruptionError(self.path, f"malformed data block {i}") from None
+            self._cache.put(cache_key, block, block.charge)
+        return block
+
+    @property
+    def block_count(self) -> int:
+        return len(self._index_keys)
+
+    def get(self, key: bytes) -> tuple[bool, Value]:
+        """(found, value); value None with found True is a tombstone."""
+        i = bisect_left(self._index_keys, key)
+        if i == len(self._index_keys):
+            return False, None
+        block = self._block(i)
+        keys = block.keys
+        j = bisect_left(keys, key)
+        if j < len(keys) and keys[j] == key:
+            return True, block.values[j]
+        return False, None
+
+    def iter_blocks(
+        self, start: bytes | None, end: bytes | None, reverse: bool = False
+    ) -> Iterator[tuple[list[bytes], list[Value]]]:
+        """Yield (keys, values) slices of consecutive blocks covering [start, end), in order."""
+        index = self._index_keys
+        nblocks = len(index)
+        first = 0 if start is None else bisect_left(index, start)
+        last = nblocks - 1 if end is None else min(nblocks - 1, bisect_left(index, end))
+        order = range(last, first - 1, -1) if reverse else range(first, last + 1)
+        for i in order:
+            block = self._block(i)
+            keys = block.keys
+            lo = 0 if start is None or i != first else bisect_left(keys, start)
+            hi = len(keys) if end is None or i != last else bisect_left(keys, end)
+            if lo >= hi:
+                continue
+            if lo == 0 and hi == len(keys):
+                ks, vs = keys, block.values
+            else:
+                ks, vs = keys[lo:hi], block.values[lo:hi]
+            if reverse:
+                yield ks[::-1], vs[::-1]
+            else:
+                yield ks, vs
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", -1)
+        if fd >= 0:
+            os.close(fd)
+            self._fd = -1
