@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import socket
 import sys
 
@@ -30,6 +31,10 @@ class _Server(uvicorn.Server):
             host, port = sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
             print(f"awsemu ready on http://{shown}:{port}", flush=True)
+
+
+def _after_graceful_shutdown(signum: int, frame: object) -> None:
+    """Swallow the signal uvicorn re-raises after its graceful shutdown."""
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -79,6 +84,10 @@ def serve(config: Config) -> int:
             timeout_graceful_shutdown=2,
         )
     )
+    # uvicorn re-raises the stop signal once it has shut down gracefully; with these handlers
+    # underneath its own, that re-raise is a no-op and a SIGTERM/SIGINT stop exits 0 as documented.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _after_graceful_shutdown)
     try:
         server.run(sockets=[sock])
     finally:
