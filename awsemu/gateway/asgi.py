@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from awsemu.auth.identity import identify
 from awsemu.gateway import service_router
 from awsemu.gateway.errors import unknown_service_response
+from awsemu.protocol import awschunked
 from awsemu.protocol.http import Headers, WireRequest, WireResponse
 from awsemu.protocol.registry import codec_for
 from awsemu.services.base import CallContext, Provider, ServiceError
@@ -64,6 +65,20 @@ def _body_reader(receive: Receive) -> tuple[Callable[[], Awaitable[bytes]], Call
     return read, stream
 
 
+def _aws_chunked(
+    raw: Callable[[], AsyncIterator[bytes]], decoded_length: str | None
+) -> tuple[Callable[[], Awaitable[bytes]], Callable[[], AsyncIterator[bytes]]]:
+    """Both body views decode the aws-chunked framing; the streamed one exposes ``.trailers``."""
+
+    def stream() -> Any:
+        return awschunked.decode_stream(raw(), decoded_length)
+
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in stream()])
+
+    return read, stream
+
+
 def _endpoint(scope: Scope, headers: Headers) -> str:
     host = headers.get("host")
     if not host:
@@ -84,6 +99,8 @@ class Gateway:
         headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         read, stream = _body_reader(receive)
+        if awschunked.is_aws_chunked(headers.get("x-amz-content-sha256"), headers.get("content-encoding")):
+            read, stream = _aws_chunked(stream, headers.get("x-amz-decoded-content-length"))
         request = WireRequest(
             method=scope["method"],
             raw_path=raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path,

@@ -8,7 +8,7 @@ PutObject is never buffered whole).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Awaitable, Callable, Union
+from typing import AsyncIterable, AsyncIterator, Awaitable, Callable, Union
 from urllib.parse import parse_qsl
 
 
@@ -64,7 +64,9 @@ class WireRequest:
     query_string: str = ""
     headers: Headers = field(default_factory=Headers)
     read_body: BodyReader = _empty_body
-    stream: Callable[[], AsyncIterator[bytes]] | None = None
+    # Streaming payloads: an async iterable of bytes (aws-chunked framing already decoded; the
+    # decoded body then carries `.trailers`, the trailing checksums).
+    stream: Callable[[], AsyncIterable[bytes]] | None = None
     # Set by the gateway for virtual-hosted S3 requests: the bucket taken from the Host header.
     host_bucket: str | None = None
     _body: bytes | None = None
