@@ -49,8 +49,25 @@ def _read_bool(text: str) -> bool:
     raise ValueError(text)
 
 
-def _read_int(text: str) -> int:
-    return int(text.strip())
+def _int_reader(bits: int) -> TextReader:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def read_int(text: str) -> int:
+        digits = text.strip()
+        body = digits[1:] if digits[:1] in ("-", "+") else digits
+        # int() alone would also take "1_000" and non-ASCII digits
+        if not (body.isascii() and body.isdigit()):
+            raise ValueError(text)
+        value = int(digits)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    return read_int
+
+
+_read_int32 = _int_reader(32)
+_read_int64 = _int_reader(64)
 
 
 def _read_jsonvalue(text: str) -> Any:
@@ -94,8 +111,10 @@ def text_reader(shape: Shape, *, in_header: bool = False) -> TextReader:
         if in_header and shape.serialization.get("jsonvalue"):
             return _read_jsonvalue
         return str
-    if t in ("integer", "long"):
-        return _read_int
+    if t == "integer":
+        return _read_int32
+    if t == "long":
+        return _read_int64
     if t == "boolean":
         return _read_bool
     if t in ("float", "double"):
@@ -157,6 +176,8 @@ class InputPlan:
     payload_member: str | None
     payload_kind: str
     body_shape: Shape | None
+    # top-level members the model marks required (nested ones are the provider's to check)
+    required: tuple[str, ...] = ()
     # set by the codec: body bytes -> value of the payload member / dict of body members
     body_reader: Callable[[bytes], Any] | None = None
 
@@ -167,6 +188,21 @@ class InputPlan:
         headers: Any,
     ) -> dict[str, Any]:
         """Members from URI, query and headers. Raises :class:`BadParam` on ill-typed values."""
+        try:
+            return self._read_located(uri_params, query, headers)
+        except BadParam as exc:
+            shape = self.operation.input_shape
+            if shape is not None and exc.member in shape.members:
+                member = shape.members[exc.member]
+                exc.type_name = member.member.type_name if member.type_name == "list" else member.type_name
+            raise
+
+    def _read_located(
+        self,
+        uri_params: Mapping[str, str],
+        query: Mapping[str, Sequence[str]],
+        headers: Any,
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for member, wire, reader in self.uri:
             raw = uri_params.get(wire)
@@ -207,7 +243,7 @@ def _convert(reader: TextReader, raw: str, member: str, wire: str) -> Any:
     try:
         return reader(raw)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise BadParam(member, wire, raw, reader.__name__.strip("_").replace("read_", "")) from exc
+        raise BadParam(member, wire, raw, "value") from exc
 
 
 def _payload_kind(shape: Shape | None, payload: str | None) -> tuple[str, Shape | None]:
@@ -260,6 +296,7 @@ def compile_input_plan(operation: OperationModel) -> InputPlan:
         payload_member=payload,
         payload_kind=kind,
         body_shape=body_shape,
+        required=tuple(shape.required_members) if shape is not None else (),
     )
 
 

@@ -47,7 +47,12 @@ class Route:
     literal_query: tuple[tuple[str, str | None], ...]
     required_query: frozenset[str]
     required_headers: frozenset[str]
-    rank: tuple[int, ...] = field(compare=False)
+    # every query key the operation understands: breaks ties between wire-identical siblings
+    known_query: frozenset[str]
+    # (literal path segments, requirements met): more specific routes rank higher
+    rank: tuple[int, int] = field(compare=False)
+    # rank, then explicit priority, then not-deprecated: the default among equals
+    order: tuple[int, ...] = field(compare=False)
 
     def accepts(self, query: Mapping[str, Sequence[str]], headers: Mapping[str, str] | object) -> bool:
         for key, value in self.literal_query:
@@ -64,7 +69,7 @@ class Route:
 
     def labels_of(self, match: re.Match[str]) -> dict[str, str]:
         """URI member values of a path match, percent-decoded (``+`` stays ``+`` in paths)."""
-        return {member: unquote(match.group(group)) for group, member in self.labels}
+        return {member: _decode_label(match.group(group)) for group, member in self.labels}
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,20 @@ def _compile_template(path: str) -> tuple[re.Pattern[str], tuple[tuple[str, str]
     return re.compile(pattern + r"\Z"), tuple(labels), greedy_end
 
 
+def _decode_label(raw: str) -> str:
+    if not raw.isascii():
+        # unescaped UTF-8 bytes in the path, decoded as latin-1 by the ASGI layer: undo that
+        try:
+            raw = raw.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return unquote(raw)
+
+
+def _overlap(route: Route, query: Mapping[str, Sequence[str]]) -> int:
+    return sum(1 for key in query if key in route.known_query)
+
+
 def _literal_query(query: str) -> tuple[tuple[str, str | None], ...]:
     out: list[tuple[str, str | None]] = []
     for part in filter(None, query.split("&")):
@@ -111,24 +130,23 @@ def compile_route(operation: OperationModel) -> Route:
     regex, labels, _ = _compile_template(path)
     required_query: set[str] = set()
     required_headers: set[str] = set()
+    literal = _literal_query(query)
+    known_query = {key for key, _ in literal}
     shape = operation.input_shape
     if shape is not None:
-        for name in shape.required_members:
-            member = shape.members[name]
+        for name, member in shape.members.items():
             location = member.serialization.get("location")
             wire = member.serialization.get("name", name)
+            required = name in shape.required_members
             if location == "querystring" and member.type_name != "map":
-                required_query.add(wire)
-            elif location == "header":
+                known_query.add(wire)
+                if required:
+                    required_query.add(wire)
+            elif location == "header" and required:
                 required_headers.add(wire.lower())
-    literal = _literal_query(query)
     literal_segments = sum(1 for seg in path.split("/") if seg and "{" not in seg)
-    rank = (
-        literal_segments,
-        len(literal) + len(required_query) + len(required_headers),
-        int(http.get("awsemuRoutePriority", 0)),
-        0 if operation.deprecated else 1,
-    )
+    rank = (literal_segments, len(literal) + len(required_query) + len(required_headers))
+    order = rank + (int(http.get("awsemuRoutePriority", 0)), 0 if operation.deprecated else 1)
     return Route(
         operation=operation,
         method=http["method"].upper(),
@@ -138,7 +156,9 @@ def compile_route(operation: OperationModel) -> Route:
         literal_query=literal,
         required_query=frozenset(required_query),
         required_headers=frozenset(required_headers),
+        known_query=frozenset(known_query),
         rank=rank,
+        order=order,
     )
 
 
@@ -156,26 +176,49 @@ class RestRouter:
         for method, paths in by_method.items():
             entries = []
             for group in paths.values():
-                group.sort(key=lambda r: r.rank, reverse=True)
+                group.sort(key=lambda r: r.order, reverse=True)
                 entries.append((group[0].path_regex, group))
             entries.sort(key=lambda e: e[1][0].rank[0], reverse=True)
             self._table[method] = entries
         self.routes: tuple[Route, ...] = tuple(routes)
+        self._by_name = {route.operation.name: route for route in routes}
+        # wire-identical siblings (same method, path, literal query and requirements): only the
+        # query keys each understands can tell them apart
+        groups: dict[tuple[object, ...], list[Route]] = {}
+        for route in routes:
+            key = (route.method, route.template.partition("?")[0], route.literal_query,
+                   route.required_query, route.required_headers)
+            groups.setdefault(key, []).append(route)
+        self._twins: dict[str, tuple[Route, ...]] = {
+            r.operation.name: tuple(t for t in group if t is not r) for group in groups.values() for r in group
+        }
 
     def match(
         self, method: str, raw_path: str, query: Mapping[str, Sequence[str]], headers: object
     ) -> RouteMatch | None:
-        """The best route for a request, or None. ``headers`` needs only ``in`` (lower-case names)."""
+        """The best route for a request, or None. ``headers`` needs only ``in`` (lower-case names).
+
+        Newer SDKs add ``?x-id=<Operation>`` to S3 requests; when it names an operation that fits
+        the request, it settles the choice (e.g. ListDirectoryBuckets vs ListBuckets)."""
+        hint = query.get("x-id")
+        if hint:
+            route = self._by_name.get(hint[-1])
+            if route is not None and route.method == method:
+                m = route.path_regex.match(raw_path)
+                if m is not None and route.accepts(query, headers):
+                    return RouteMatch(route, route.labels_of(m))
         best: tuple[Route, re.Match[str]] | None = None
         for regex, candidates in self._table.get(method, ()):
             m = regex.match(raw_path)
             if m is None:
                 continue
-            for route in candidates:
-                if route.accepts(query, headers):
-                    if best is None or route.rank > best[0].rank:
-                        best = (route, m)
-                    break
+            chosen = next((route for route in candidates if route.accepts(query, headers)), None)
+            if chosen is not None and query:
+                for twin in self._twins[chosen.operation.name]:
+                    if _overlap(twin, query) > _overlap(chosen, query):
+                        chosen = twin
+            if chosen is not None and (best is None or chosen.order > best[0].order):
+                best = (chosen, m)
         if best is None:
             return None
         return RouteMatch(best[0], best[0].labels_of(best[1]))

@@ -1,0 +1,96 @@
+"""One test per entry of ``awsemu/protocol/patches/s3.json``: each patch is needed (botocore's model
+lacks the fact) and has the effect it claims."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from awsemu.protocol.http import Headers
+from awsemu.protocol.model_errors import error_status, model_error
+from awsemu.protocol.models import load_patch, service_model
+from awsemu.protocol.registry import codec_for
+
+PATCH = load_patch("s3")
+ROOT_NAMES = {name: body["locationName"] for name, body in PATCH["shapes"].items() if "locationName" in body}
+ERRORS = {name: body for name, body in PATCH["shapes"].items() if body.get("exception")}
+NS = PATCH["metadata"]["xmlNamespace"]
+
+
+def _operations_with_output(shape_name: str) -> list[str]:
+    model = service_model("s3")
+    return [n for n in model.operation_names
+            if model.operation_model(n).output_shape is not None
+            and model.operation_model(n).output_shape.name == shape_name]
+
+
+def test_every_patch_entry_is_covered_here() -> None:
+    assert set(PATCH["shapes"]) == set(ROOT_NAMES) | set(ERRORS)
+    assert set(PATCH["metadata"]) == {"xmlNamespace", "awsemuXmlText"}
+    assert set(PATCH["operations"]) == {"ListDirectoryBuckets"}
+
+
+@pytest.mark.parametrize("shape_name", sorted(ROOT_NAMES))
+def test_root_element_names(glue: Any, shape_name: str) -> None:
+    unpatched = glue.client_model("s3").shape_for(shape_name)
+    assert "name" not in unpatched.serialization  # botocore has no root name for it
+    operations = _operations_with_output(shape_name)
+    assert operations, f"{shape_name} is no operation's output"
+    codec = codec_for("s3")
+    for operation in operations:
+        op = codec.service_model.operation_model(operation)
+        body = codec.serialize(op, {}, "r").body
+        assert isinstance(body, bytes)
+        assert ElementTree.fromstring(body).tag == f"{{{NS}}}{ROOT_NAMES[shape_name]}"
+
+
+def test_root_name_patches_do_not_rename_members() -> None:
+    """A shape-level locationName would rename every member ref without its own locationName."""
+    model = service_model("s3")
+    for name in model.shape_names:
+        shape = model.shape_for(name)
+        if shape.type_name != "structure":
+            continue
+        for member_name, member in shape.members.items():
+            if member.name in ROOT_NAMES:
+                assert member.serialization.get("name") in (None, member_name, ROOT_NAMES[member.name])
+
+
+@pytest.mark.parametrize("code", sorted(ERRORS))
+def test_error_shapes(glue: Any, code: str) -> None:
+    patched = ERRORS[code]
+    client = glue.client_model("s3")
+    assert code not in client.shape_names or "error" not in client.shape_for(code).metadata
+    model = service_model("s3")
+    assert model.shape_for(code).metadata["exception"] is True
+    status = patched["error"]["httpStatusCode"]
+    assert error_status(model, code) == status
+    err = model_error(model, code, "message")
+    assert (err.code, err.status, err.sender_fault) == (code, status, status < 500)
+
+
+def test_namespace_on_every_s3_response_document(glue: Any) -> None:
+    assert "xmlNamespace" not in glue.client_model("s3").metadata
+    codec = codec_for("s3")
+    body = codec.serialize(codec.service_model.operation_model("ListBuckets"), {}, "r").body
+    assert f'<ListAllMyBucketsResult xmlns="{NS}">'.encode() in body  # type: ignore[operator]
+
+
+def test_get_bucket_location_text_member() -> None:
+    assert PATCH["metadata"]["awsemuXmlText"] == {"GetBucketLocationOutput": "LocationConstraint"}
+    codec = codec_for("s3")
+    body = codec.serialize(codec.service_model.operation_model("GetBucketLocation"),
+                           {"LocationConstraint": "EU"}, "r").body
+    root = ElementTree.fromstring(body)  # type: ignore[arg-type]
+    assert (root.tag, root.text, list(root)) == (f"{{{NS}}}LocationConstraint", "EU", [])
+
+
+def test_list_directory_buckets_priority(glue: Any) -> None:
+    client = glue.client_model("s3")
+    assert client.operation_model("ListDirectoryBuckets").http["requestUri"] == "/"
+    assert client.operation_model("ListBuckets").http["requestUri"] == "/"
+    router = codec_for("s3").router
+    found = router.match("GET", "/", {}, Headers())
+    assert found is not None and found.route.operation.name == "ListBuckets"
