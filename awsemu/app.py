@@ -53,7 +53,7 @@ class AwsemuApp:
                 try:
                     self.start()
                 except Exception as exc:  # reported by uvicorn, which then exits non-zero
-                    log.error("awsemu failed to start: %s", exc)
+                    log.exception("awsemu failed to start: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
@@ -105,8 +105,10 @@ class AwsemuApp:
             "uptime_seconds": round(time.time() - self.started_at, 3),
         }
         blobs = self.storage.blobs if self.storage else None
-        if blobs is not None and hasattr(blobs, "last_scrub"):
-            report["scrub"] = blobs.last_scrub()
+        if blobs is not None:
+            last = blobs.last_scrub
+            report["scrub"] = last.to_dict() if last is not None else None
+            report["blobs"] = blobs.stats()
         return report
 
 
@@ -114,14 +116,10 @@ def open_storage(data_dir: DataDir, config: Config) -> Storage:
     from awsemu.storage.lsm import DB, DBOptions
 
     db = DB.open(data_dir.meta, DBOptions(durability=config.durability))
-    blobs = None
-    try:
-        from awsemu.storage.blobs import BlobStore
-    except ImportError:  # the blob store is wired once it lands
-        BlobStore = None  # type: ignore[assignment,misc]
-    if BlobStore is not None:
-        blobs = BlobStore.open(db, data_dir.path)
-        blobs.start_up_sweep()
+    from awsemu.storage.blobs import BlobStore
+
+    blobs = BlobStore.open(db, data_dir.path)
+    blobs.start_up_sweep()
     return Storage(data_dir.path, db, blobs)
 
 

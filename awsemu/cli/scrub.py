@@ -5,8 +5,6 @@ shows the last result in ``/_awsemu/health``)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, is_dataclass
-
 from awsemu.app import close_storage, open_storage
 from awsemu.config import Config
 from awsemu.datadir import DataDir, DataDirError
@@ -26,6 +24,6 @@ def scrub(config: Config) -> int:
             close_storage(storage)
     finally:
         data_dir.release()
-    data = asdict(report) if is_dataclass(report) else dict(report)
+    data = report.to_dict()
     print(json.dumps(data, indent=2, default=str))
     return 1 if data.get("unrecoverable") else 0

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# awsemu image. BASE defaults to the official slim Python image; where no registry is reachable,
+# docker/build.sh bootstraps an equivalent base from Debian packages and passes it here.
+ARG BASE=docker.io/library/python:3.11-slim-bookworm
+
+FROM ${BASE} AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY awsemu ./awsemu
+RUN python3 -m venv /opt/awsemu \
+    && /opt/awsemu/bin/pip install --no-cache-dir --upgrade pip==25.3 \
+    && /opt/awsemu/bin/pip install --no-cache-dir . \
+    && find /opt/awsemu -name '__pycache__' -prune -exec rm -rf {} + \
+    && rm -rf /opt/awsemu/lib/python3*/site-packages/pip /opt/awsemu/lib/python3*/site-packages/pip-*
+
+FROM ${BASE}
+RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/awsemu awsemu \
+    && mkdir -p /var/lib/awsemu /etc/awsemu/init/ready.d /etc/localstack/init/ready.d \
+    && chown awsemu:awsemu /var/lib/awsemu
+COPY --from=build /opt/awsemu /opt/awsemu
+COPY docker/entrypoint.py /usr/local/bin/awsemu-entrypoint
+ENV PATH=/opt/awsemu/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    AWSEMU_HOST=0.0.0.0 \
+    AWSEMU_PORT=4566 \
+    AWSEMU_DATA_DIR=/var/lib/awsemu
+USER awsemu
+WORKDIR /var/lib/awsemu
+VOLUME ["/var/lib/awsemu"]
+EXPOSE 4566
+HEALTHCHECK --interval=1s --timeout=2s --start-period=2s --retries=3 \
+    CMD ["/opt/awsemu/bin/python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:4566/_awsemu/health', timeout=2)"]
+ENTRYPOINT ["/opt/awsemu/bin/python", "/usr/local/bin/awsemu-entrypoint"]
