@@ -58,3 +58,18 @@ def raw_model(service: str) -> dict[str, Any]:
 def service_model(service: str) -> ServiceModel:
     """The patched, frozen model of a service; built once per process."""
     return ServiceModel(raw_model(service), service_name=service)
+
+
+def variant_raw_model(service: str, variant: str) -> dict[str, Any]:
+    """:func:`raw_model` with ``patches/<variant>.json`` merged on top (a fresh copy)."""
+    raw = raw_model(service)
+    _merge(raw, load_patch(variant))
+    return raw
+
+
+@functools.lru_cache(maxsize=None)
+def variant_model(service: str, variant: str) -> ServiceModel:
+    """A service's model in a second wire form: the patched model with ``patches/<variant>.json``
+    merged on top (``variant_model("sqs", "sqs_query")`` is SQS as its legacy query protocol
+    sees it: flattened lists, ``Attribute.N.Name`` maps, result wrappers, XML namespace)."""
+    return ServiceModel(variant_raw_model(service, variant), service_name=service)
