@@ -1,15 +1,15 @@
 # syntax=docker/dockerfile:1
-# awsemu image. BASE defaults to the official slim Python image; where no registry is reachable,
+# awsemu image; build it with docker/build.sh (`make docker`). That script first builds a wheelhouse
+# of awsemu and its pinned dependencies on the host (build/wheelhouse), so the image build needs no
+# network; BASE defaults to the official slim Python image and, where no registry is reachable,
 # docker/build.sh bootstraps an equivalent base from Debian packages and passes it here.
 ARG BASE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${BASE} AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY awsemu ./awsemu
+COPY build/wheelhouse /wheels
 RUN python3 -m venv /opt/awsemu \
-    && /opt/awsemu/bin/pip install --no-cache-dir --upgrade pip==25.3 \
-    && /opt/awsemu/bin/pip install --no-cache-dir . \
+    && /opt/awsemu/bin/pip install --no-cache-dir --no-index --find-links /wheels awsemu boto3 \
     && find /opt/awsemu -name '__pycache__' -prune -exec rm -rf {} + \
     && rm -rf /opt/awsemu/lib/python3*/site-packages/pip /opt/awsemu/lib/python3*/site-packages/pip-*
 
@@ -24,7 +24,7 @@ ENV PATH=/opt/awsemu/bin:$PATH \
     AWSEMU_HOST=0.0.0.0 \
     AWSEMU_PORT=4566 \
     AWSEMU_DATA_DIR=/var/lib/awsemu
-USER awsemu
+USER 10001:10001
 WORKDIR /var/lib/awsemu
 VOLUME ["/var/lib/awsemu"]
 EXPOSE 4566

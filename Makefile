@@ -27,8 +27,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # The container image (podman or docker; see docker/build.sh). Not part of `make test`.
-docker:
-	docker/build.sh
+docker: $(STAMP)
+	PYTHON=$(BIN)/python docker/build.sh
 
 test-docker: $(STAMP) docker
 	$(BIN)/python docker/test_image.py

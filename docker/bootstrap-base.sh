@@ -10,7 +10,8 @@ ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$ROOT" "$MIRROR"
 # Slim it the way the official slim images are slimmed: no apt lists, docs, man pages or caches.
-rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/cache/debconf/*-old \
+rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/cache/apt/archives/*.deb \
+       "$ROOT"/usr/lib/python3.11/test "$ROOT"/usr/lib/python3.11/idlelib "$ROOT"/var/cache/debconf/*-old \
        "$ROOT"/usr/share/doc/* "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/* \
        "$ROOT"/usr/share/locale/* "$ROOT"/var/log/*.log "$ROOT"/tmp/*
 tar -C "$ROOT" --numeric-owner -c . | "$ENGINE" import --change 'CMD ["/bin/bash"]' - "$IMAGE"

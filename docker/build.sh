@@ -16,4 +16,21 @@ if ! "$ENGINE" image inspect "$BASE" >/dev/null 2>&1 && ! timeout 60 "$ENGINE" p
     BASE=localhost/awsemu-base:bookworm
     "$ENGINE" image inspect "$BASE" >/dev/null 2>&1 || docker/bootstrap-base.sh "$ENGINE" "$BASE"
 fi
-exec "$ENGINE" build --network=host --build-arg "BASE=$BASE" -t "$IMAGE" .
+# The wheelhouse: awsemu and its pinned dependencies, built with the host's pip (which has the
+# host's index and certificates), installed offline inside the image build.
+PYTHON=${PYTHON:-python3}
+rm -rf build/wheelhouse
+# boto3 rides along so init hooks can use it (the aws CLI v1 would add 140 MB to the image).
+"$PYTHON" -m pip wheel -q --wheel-dir build/wheelhouse . boto3==1.44.8
+# podman with crun refuses hybrid cgroup hosts ("cgroups in hybrid mode not supported"); runc works.
+RUNTIME=""
+if [ "$(basename "$ENGINE")" = podman ] && command -v runc >/dev/null 2>&1; then
+    RUNTIME="--runtime runc"
+fi
+# OCI image format has no HEALTHCHECK; podman keeps it only in docker format.
+FORMAT=""
+if [ "$(basename "$ENGINE")" = podman ]; then
+    FORMAT="--format docker"
+fi
+# shellcheck disable=SC2086
+exec "$ENGINE" $RUNTIME build $FORMAT --network=host --build-arg "BASE=$BASE" -t "$IMAGE" .
