@@ -174,7 +174,7 @@ class DecodedBody:
                  observer: Observer | None = None) -> None:
         self._source = source
         self._expected = decoded_length
-        self._observer = observer
+        self.observer = observer
         self.decoder = AwsChunkedDecoder()
         self.trailers: dict[str, str] = {}
 
@@ -182,7 +182,7 @@ class DecodedBody:
         return self._run()
 
     async def _run(self) -> AsyncIterator[bytes]:
-        decoder, observer = self.decoder, self._observer
+        decoder, observer = self.decoder, self.observer
         async for raw in self._source:
             pieces: list[bytes] = []
             for event in decoder.feed(raw):

@@ -33,7 +33,6 @@ the body bytes, which botocore verifies.
 from __future__ import annotations
 
 import base64
-import threading
 import binascii
 import gzip
 import json
@@ -49,6 +48,7 @@ from awsemu.protocol.codec import ParsedRequest
 from awsemu.protocol.http import WireRequest, WireResponse
 from awsemu.protocol.rpc_plans import (
     ErrorTable,
+    LazyPlans,
     InputValidator,
     TypeMismatch,
     compile_input_validator,
@@ -358,33 +358,24 @@ class JsonCodec:
         self._operation_names = frozenset(service_model.operation_names)
         self._readers = _ReaderCompiler()
         self._writers = _WriterCompiler()
-        self._plans: dict[str, _OperationPlan] = {}
-        # Plans compile lazily, once per operation; providers may serialize from worker threads.
-        self._compile_lock = threading.Lock()
+        self._plans: LazyPlans[_OperationPlan] = LazyPlans(self._build_plan)
 
     # -- plans ---------------------------------------------------------------------------------
 
     def _plan(self, name: str) -> _OperationPlan:
-        plan = self._plans.get(name)
-        return plan if plan is not None else self._compile(name)
+        return self._plans.get(name)
 
-    def _compile(self, name: str) -> _OperationPlan:
-        with self._compile_lock:
-            plan = self._plans.get(name)
-            if plan is not None:
-                return plan
-            operation = self.service_model.operation_model(name)
-            input_shape = operation.input_shape
-            output_shape = operation.output_shape
-            plan = _OperationPlan(
-                operation=operation,
-                validate=compile_input_validator(input_shape, check_json_types=True),
-                members=frozenset(input_shape.members) if input_shape is not None else frozenset(),
-                read=self._readers.reader(input_shape) if input_shape is not None else None,
-                write=self._writers.writer(output_shape) if output_shape is not None else None,
-            )
-            self._plans[name] = plan
-            return plan
+    def _build_plan(self, name: str) -> _OperationPlan:
+        operation = self.service_model.operation_model(name)
+        input_shape = operation.input_shape
+        output_shape = operation.output_shape
+        return _OperationPlan(
+            operation=operation,
+            validate=compile_input_validator(input_shape, check_json_types=True),
+            members=frozenset(input_shape.members) if input_shape is not None else frozenset(),
+            read=self._readers.reader(input_shape) if input_shape is not None else None,
+            write=self._writers.writer(output_shape) if output_shape is not None else None,
+        )
 
     # -- parse ---------------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ ones of the model the codec was built with, so the gateway sees one SQS model wh
 from __future__ import annotations
 
 import base64
-import threading
 import binascii
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -45,6 +44,7 @@ from awsemu.protocol.http import WireRequest, WireResponse
 from awsemu.protocol.models import variant_model
 from awsemu.protocol.rpc_plans import (
     ErrorTable,
+    LazyPlans,
     InputValidator,
     compile_input_validator,
     lower_camel,
@@ -425,22 +425,10 @@ class QueryCodec:
         self._operation_names = frozenset(wire.operation_names)
         self._readers = _ReaderCompiler()
         self._writers = _WriterCompiler()
-        self._plans: dict[str, _OperationPlan] = {}
-        # Plans compile lazily, once per operation; providers may serialize from worker threads.
-        self._compile_lock = threading.Lock()
+        self._plans: LazyPlans[_OperationPlan] = LazyPlans(self._build_plan)
 
     def _plan(self, name: str) -> _OperationPlan:
-        plan = self._plans.get(name)
-        return plan if plan is not None else self._compile(name)
-
-    def _compile(self, name: str) -> _OperationPlan:
-        with self._compile_lock:
-            plan = self._plans.get(name)
-            if plan is not None:
-                return plan
-            plan = self._build_plan(name)
-            self._plans[name] = plan
-            return plan
+        return self._plans.get(name)
 
     def _build_plan(self, name: str) -> _OperationPlan:
         wire_op = self._wire.operation_model(name)

@@ -27,8 +27,9 @@ Both are compiled once per service or per operation from the botocore model and 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar
 
 from botocore.model import ServiceModel, Shape, StructureShape
 
@@ -254,3 +255,26 @@ def compile_input_validator(
         return problems
 
     return validate
+
+
+PlanT = TypeVar("PlanT")
+
+
+class LazyPlans(Generic[PlanT]):
+    """Per-operation plans, compiled on first use and kept. Lookups take no lock; a compile does,
+    because providers may serialize from worker threads while the loop parses."""
+
+    def __init__(self, build: Callable[[str], PlanT]) -> None:
+        self._build = build
+        self._plans: dict[str, PlanT] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> PlanT:
+        plan = self._plans.get(name)
+        if plan is not None:
+            return plan
+        with self._lock:
+            plan = self._plans.get(name)
+            if plan is None:
+                plan = self._plans[name] = self._build(name)
+            return plan
