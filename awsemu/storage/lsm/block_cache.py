@@ -2,8 +2,8 @@
 
 Entries are keyed by (table number, block offset) and charged an estimate of the memory their
 decoded form takes (raw bytes plus Python object overhead per entry), so the configured bound is a
-bound on memory, not only on raw block bytes. A lock guards the LRU order: lookups from several
-threads are safe.
+bound on memory, not only on raw block bytes. Inserts and evictions take a lock; lookups rely on
+the atomicity of single OrderedDict operations under the GIL.
 """
 
 from __future__ import annotations
@@ -23,26 +23,30 @@ class BlockCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[int, int]) -> Any:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
+        # No lock: dict lookup and move_to_end are single atomic steps under the GIL, and a
+        # concurrent eviction only turns the move into a KeyError. Counters are best effort.
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        try:
             self._entries.move_to_end(key)
-            self.hits += 1
-            return entry[0]
+        except KeyError:
+            pass
+        self.hits += 1
+        return entry[0]
 
     def put(self, key: tuple[int, int], value: Any, charge: int) -> None:
         if charge > self.capacity:
             return
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self.used -= old[1]
-            self._entries[key] = (value, charge)
+            entries = self._entries
+            if key in entries:  # another reader inserted the same block meanwhile
+                return
+            entries[key] = (value, charge)
             self.used += charge
             while self.used > self.capacity:
-                _, (_, evicted) = self._entries.popitem(last=False)
+                _, (_, evicted) = entries.popitem(last=False)
                 self.used -= evicted
 
     def evict_table(self, number: int) -> None:

@@ -7,14 +7,10 @@ File layout::
     ...
     index block  | crc32c u32     one entry per data block: its last key -> (offset u64, length u32)
     bloom filter | crc32c u32     over every key of the table (see bloom.py)
-    footer (48 bytes): index_offset u64, index_length u32, bloom_offset u64, bloom_length u32,
-                       entry_count u64, magic u64, crc32c u32 of the preceding 44 bytes
+    footer (44 bytes): index_offset u64, index_length u32, bloom_offset u64, bloom_length u32,
+                       entry_count u64, magic u64, crc32c u32 of the preceding 40 bytes
 
-A block (data or index) holds n sorted entries laid out column-wise so that decoding is a few
-C-level calls instead of a Python loop over bytes::
-
-    n u32 | kinds: n bytes (1 = value, 0 = tombstone) | key ends: n x u32 | value ends: n x u32
-          | all keys concatenated | all values concatenated
+Blocks (data and index) use the column-wise format of block.py.
 
 A table holds at most one entry per key: the newest one of the data it was built from. Snapshots
 do not need older versions inside a table because a snapshot pins the set of tables it was taken
@@ -22,7 +18,7 @@ on (see db.py).
 
 Opening a table reads and verifies the footer, the index and the bloom filter, and keeps them in
 memory (about one key per 4 KiB block plus 10 bits per key). Data blocks are read with ``pread``
-on demand, verified against their checksum, decoded and kept in the shared block cache. Any
+on demand, verified against their checksum and kept in the shared block cache. Any
 checksum or structure failure raises CorruptionError naming the file.
 """
 
@@ -30,13 +26,15 @@ from __future__ import annotations
 
 import os
 import struct
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
+from operator import add
 from typing import BinaryIO
 
 from crc32c import crc32c
 
+from awsemu.storage.lsm.block import Block, encode_block
 from awsemu.storage.lsm.block_cache import BlockCache
 from awsemu.storage.lsm.bloom import BloomBuilder, BloomFilter
 from awsemu.storage.lsm.errors import CorruptionError
@@ -46,46 +44,8 @@ _FOOTER = struct.Struct("<QIQIQQ")
 FOOTER_SIZE = _FOOTER.size + 4
 _U32 = struct.Struct("<I")
 _HANDLE = struct.Struct("<QI")
-# rough per-entry cost of a decoded entry in CPython: two bytes objects and two list slots
-_DECODED_ENTRY_OVERHEAD = 2 * 33 + 2 * 8
 
 Value = bytes | None
-
-
-def encode_block(keys: list[bytes], values: list[bytes], kinds: bytes) -> bytes:
-    n = len(keys)
-    fmt = f"<I{n}s{2 * n}I"
-    return struct.pack(fmt, n, kinds, *accumulate(map(len, keys)), *accumulate(map(len, values))) + b"".join(keys) + b"".join(values)
-
-
-class DecodedBlock:
-    """Keys and values (None for tombstones) of one block, as parallel lists."""
-
-    __slots__ = ("keys", "values", "charge")
-
-    def __init__(self, keys: list[bytes], values: list[Value], charge: int) -> None:
-        self.keys = keys
-        self.values = values
-        self.charge = charge
-
-
-def decode_block(data: bytes) -> DecodedBlock:
-    (n,) = _U32.unpack_from(data, 0)
-    kinds = data[4 : 4 + n]
-    ends = struct.unpack_from(f"<{2 * n}I", data, 4 + n)
-    base = 4 + n + 8 * n
-    key_ends = ends[:n]
-    val_ends = ends[n:]
-    vbase = base + (key_ends[-1] if n else 0)
-    keys = [data[base + a : base + b] for a, b in zip((0,) + key_ends, key_ends)]
-    values: list[Value] = [data[vbase + a : vbase + b] for a, b in zip((0,) + val_ends, val_ends)]
-    if vbase + (val_ends[-1] if n else 0) != len(data):
-        raise ValueError("block length mismatch")
-    if kinds.count(0):
-        for i, kind in enumerate(kinds):
-            if kind == 0:
-                values[i] = None
-    return DecodedBlock(keys, values, len(data) + n * _DECODED_ENTRY_OVERHEAD)
 
 
 class TableBuilder:
@@ -120,10 +80,46 @@ class TableBuilder:
         if self._pending >= self._block_bytes:
             self._finish_block()
 
-    def add_many(self, keys: list[bytes], values: list[Value]) -> None:
-        """Add sorted parallel lists at once (memtable flush)."""
-        for key, value in zip(keys, values):
-            self.add(key, value)
+    @property
+    def empty(self) -> bool:
+        return self.count == 0 and not self._keys
+
+    def add_many(self, keys: list[bytes], values: list[Value], drop_tombstones: bool = False) -> None:
+        """Add sorted parallel lists (following everything added before) in a few C-level steps:
+        sizes are summed with accumulate and blocks are cut where the running size crosses the
+        block size (bisect)."""
+        if not keys:
+            return
+        has_tombstones = None in values
+        if has_tombstones and drop_tombstones:
+            keep = [v is not None for v in values]
+            keys = list(compress(keys, keep))
+            values = list(compress(values, keep))
+            has_tombstones = False
+            if not keys:
+                return
+        if has_tombstones:
+            kinds = bytes([v is not None for v in values])
+            stored: list[bytes] = [b"" if v is None else v for v in values]
+        else:
+            kinds = b"\x01" * len(keys)
+            stored = values  # type: ignore[assignment]
+        sizes = map(add, map(add, map(len, keys), map(len, stored)), repeat(9))
+        cum = list(accumulate(sizes))
+        n = len(keys)
+        i = 0
+        consumed = 0  # cum value before item i
+        while i < n:
+            j = bisect_left(cum, consumed + self._block_bytes - self._pending, i)
+            stop = min(n, j + 1)
+            self._keys.extend(keys[i:stop])
+            self._values.extend(stored[i:stop])
+            self._kinds += kinds[i:stop]
+            self._pending += cum[stop - 1] - consumed
+            consumed = cum[stop - 1]
+            i = stop
+            if self._pending >= self._block_bytes:
+                self._finish_block()
 
     def _write_block(self, block: bytes) -> tuple[int, int]:
         offset = self._offset
@@ -205,41 +201,48 @@ class Table:
         if bloom_offset + bloom_length + 4 + FOOTER_SIZE != size or index_offset + index_length + 4 > bloom_offset:
             raise CorruptionError(self.path, "SSTable footer points outside the file")
         self.count = count
+        self.index_offset = index_offset
+        self.bloom_offset = bloom_offset
         index = self._read_raw(index_offset, index_length)
         try:
-            decoded = decode_block(index)
-            handles = [_HANDLE.unpack(h) for h in decoded.values if h is not None]
+            index_keys, raw_handles = Block(index, index_length).entries()
+            handles = [_HANDLE.unpack(h) for h in raw_handles if h is not None]
         except (struct.error, ValueError):
             raise CorruptionError(self.path, "malformed index block") from None
-        self._index_keys: list[bytes] = decoded.keys
+        if len(handles) != len(index_keys):
+            raise CorruptionError(self.path, "malformed index block")
+        self._index_keys: list[bytes] = index_keys
         self._block_offsets = [h[0] for h in handles]
         self._block_lengths = [h[1] for h in handles]
-        self.bloom = BloomFilter(self._read_raw(bloom_offset, bloom_length))
+        self.bloom = BloomFilter(self._read_raw(bloom_offset, bloom_length)[:bloom_length])
         self.smallest = self._first_key() if self._index_keys else b""
         self.largest = self._index_keys[-1] if self._index_keys else b""
 
     def _first_key(self) -> bytes:
-        return self._block(0).keys[0]
+        return self._block(0, fill_cache=False).key_at(0)
 
     def _read_raw(self, offset: int, length: int) -> bytes:
+        """The verified block at offset, followed by its 4 checksum bytes (not sliced off, to
+        avoid copying every block read)."""
         raw = os.pread(self._fd, length + 4, offset)
         if len(raw) != length + 4:
             raise CorruptionError(self.path, f"block at offset {offset} is truncated")
-        data = raw[:length]
-        if crc32c(data) != _U32.unpack_from(raw, length)[0]:
+        if crc32c(memoryview(raw)[:length]) != _U32.unpack_from(raw, length)[0]:
             raise CorruptionError(self.path, f"block at offset {offset}: checksum mismatch")
-        return data
+        return raw
 
-    def _block(self, i: int) -> DecodedBlock:
+    def _block(self, i: int, fill_cache: bool = True) -> Block:
         cache_key = (self.number, i)
         block = self._cache.get(cache_key)
         if block is None:
-            data = self._read_raw(self._block_offsets[i], self._block_lengths[i])
+            length = self._block_lengths[i]
+            data = self._read_raw(self._block_offsets[i], length)
             try:
-                block = decode_block(data)
+                block = Block(data, length)
             except (struct.error, ValueError):
                 raise CorruptionError(self.path, f"malformed data block {i}") from None
-            self._cache.put(cache_key, block, block.charge)
+            if fill_cache:
+                self._cache.put(cache_key, block, block.charge)
         return block
 
     @property
@@ -252,36 +255,52 @@ class Table:
         if i == len(self._index_keys):
             return False, None
         block = self._block(i)
-        keys = block.keys
-        j = bisect_left(keys, key)
-        if j < len(keys) and keys[j] == key:
-            return True, block.values[j]
+        j = block.lower_bound(key)
+        if j < block.n and block.key_at(j) == key:
+            return True, block.value_at(j)
         return False, None
 
     def iter_blocks(
-        self, start: bytes | None, end: bytes | None, reverse: bool = False
+        self, start: bytes | None, end: bytes | None, reverse: bool = False, fill_cache: bool = True
     ) -> Iterator[tuple[list[bytes], list[Value]]]:
-        """Yield (keys, values) slices of consecutive blocks covering [start, end), in order."""
+        """Yield the entries in [start, end) as (keys, values) chunks, keys ascending within a
+        chunk, chunks in scan order (last first when `reverse`).
+
+        The first chunk is one block (short scans read little); later chunks grow to 8 blocks,
+        so that merging works on long runs. Compaction passes fill_cache=False so that a merge
+        does not evict the blocks readers use.
+        """
         index = self._index_keys
         nblocks = len(index)
         first = 0 if start is None else bisect_left(index, start)
         last = nblocks - 1 if end is None else min(nblocks - 1, bisect_left(index, end))
         order = range(last, first - 1, -1) if reverse else range(first, last + 1)
+        group = 1
+        keys: list[bytes] = []
+        values: list[Value] = []
+        pending = 0
         for i in order:
-            block = self._block(i)
-            keys = block.keys
-            lo = 0 if start is None or i != first else bisect_left(keys, start)
-            hi = len(keys) if end is None or i != last else bisect_left(keys, end)
+            block = self._block(i, fill_cache)
+            lo = 0 if start is None or i != first else block.lower_bound(start)
+            hi = block.n if end is None or i != last else block.lower_bound(end)
             if lo >= hi:
                 continue
-            if lo == 0 and hi == len(keys):
-                ks, vs = keys, block.values
-            else:
-                ks, vs = keys[lo:hi], block.values[lo:hi]
+            part_keys, part_values = block.entries(lo, hi)
             if reverse:
-                yield ks[::-1], vs[::-1]
+                part_keys += keys
+                part_values += values
             else:
-                yield ks, vs
+                keys += part_keys
+                values += part_values
+                part_keys, part_values = keys, values
+            keys, values = part_keys, part_values
+            pending += 1
+            if pending >= group:
+                yield keys, values
+                keys, values, pending = [], [], 0
+                group = min(8, group * 2)
+        if keys:
+            yield keys, values
 
     def close(self) -> None:
         if self._fd >= 0:

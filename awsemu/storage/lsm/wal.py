@@ -136,15 +136,28 @@ class LogWriter:
         self._sync = sync
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self.size = os.fstat(self._fd).st_size
+        # set when a failed append could not be undone: appending after a partial record would
+        # hide every later record from recovery, so the owner must stop writing
+        self.broken = False
 
     def append(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self.size += len(data)
-        if self._sync:
-            os.fdatasync(self._fd)
+        start = self.size
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            if self._sync:
+                os.fdatasync(self._fd)
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, start)
+            except OSError:
+                self.broken = True
+            if self._sync:
+                self.broken = True  # after a failed fsync the file's durable state is unknown
+            raise
+        self.size = start + len(data)
 
     def sync(self) -> None:
         os.fdatasync(self._fd)
