@@ -77,7 +77,9 @@ def split(data: bytes | memoryview, k: int) -> list[memoryview]:
     return [view[i * block : (i + 1) * block] for i in range(k)]
 
 
-def encode(data_blocks: Sequence[bytes | memoryview], k: int, m: int, which: Sequence[int] | None = None) -> list[bytes | memoryview]:
+def encode(
+    data_blocks: Sequence[bytes | memoryview], k: int, m: int, which: Sequence[int] | None = None
+) -> list[bytes | memoryview]:
     """Blocks ``which`` (default: all k+m) of the stripe whose data blocks are given."""
     wanted = list(range(k + m)) if which is None else list(which)
     if all(j < k for j in wanted):

@@ -52,12 +52,12 @@ def ref_key(blob_id: str, owner: str) -> bytes:
     return _encode_key("blob", blob_id, "r", owner)
 
 
-def refs_range(blob_id: str) -> tuple[bytes, bytes]:
+def refs_range(blob_id: str) -> tuple[bytes, bytes | None]:
     prefix = _encode_key("blob", blob_id, "r")
     return prefix, prefix_end(prefix)
 
 
-def all_blobs_range() -> tuple[bytes, bytes]:
+def all_blobs_range() -> tuple[bytes, bytes | None]:
     prefix = _encode_key("blob")
     return prefix, prefix_end(prefix)
 
@@ -140,7 +140,9 @@ def merkle_root(crcs: Sequence[int]) -> str:
     if not level:
         return hashlib.sha256(b"").hexdigest()
     while len(level) > 1:
-        nxt = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        nxt = [
+            hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
+        ]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt

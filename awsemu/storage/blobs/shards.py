@@ -17,6 +17,7 @@ check just like flipped bits do. Those CRCs are also the leaves of the blob's Me
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Iterator, Sequence
@@ -83,10 +84,8 @@ def _make_dirs(path: Path, fsync: bool) -> None:
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):
             d.mkdir()
-        except FileExistsError:
-            pass
         if fsync:
             _fsync_dir(d.parent)
 
@@ -94,7 +93,9 @@ def _make_dirs(path: Path, fsync: bool) -> None:
 class ShardWriter:
     """Appends the blocks of a new blob to its k+m shard files (created exclusively)."""
 
-    def __init__(self, drives: Sequence[Path], blob_id: str, geometry: Geometry, rot: int, *, fsync: bool) -> None:
+    def __init__(
+        self, drives: Sequence[Path], blob_id: str, geometry: Geometry, rot: int, *, fsync: bool
+    ) -> None:
         self.blob_id = blob_id
         self.paths = [shard_path(drives, blob_id, j, rot) for j in range(geometry.n)]
         self._fsync = fsync
@@ -135,10 +136,8 @@ class ShardWriter:
         """Close and remove whatever was written (best effort: the start-up sweep catches the rest)."""
         self._close()
         for path in self.paths:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-            except FileNotFoundError:
-                pass
 
     def _close(self) -> None:
         fds, self._fds = self._fds, []
@@ -154,6 +153,11 @@ class ShardReader:
         self.geometry = geometry
         self.paths = [shard_path(drives, blob_id, j, rot) for j in range(geometry.n)]
         self._fds: dict[int, int | None] = {}
+        self.reported: set[int] = set()  # shards already reported bad during this read
+        # open every shard now: a read in progress then keeps working even if the blob is
+        # garbage-collected meanwhile (unlinked files stay readable through open descriptors)
+        for j in range(geometry.n):
+            self._fd(j)
 
     def _fd(self, shard: int) -> int | None:
         if shard not in self._fds:
@@ -163,24 +167,31 @@ class ShardReader:
                 self._fds[shard] = None
         return self._fds[shard]
 
-    def read_block(self, shard: int, stripe: int) -> tuple[memoryview | None, str]:
-        """(block, "") if the block is present and its CRC matches, else (None, reason)."""
+    def read_block(
+        self, shard: int, stripe: int, into: memoryview | None = None
+    ) -> tuple[memoryview | None, str, int]:
+        """(block, "", crc) if the block is present and its CRC matches, else (None, reason, 0).
+
+        With ``into`` (a writable view of the block's length) the block is read straight into it
+        (``preadv``), which saves a copy when assembling a stripe.
+        """
         fd = self._fd(shard)
         if fd is None:
-            return None, "missing"
+            return None, "missing", 0
         blen = self.geometry.block_len(stripe)
         offset = stripe * (self.geometry.full_block + TRAILER)
+        trailer = bytearray(TRAILER)
+        view = memoryview(bytearray(blen)) if into is None else into
         try:
-            raw = os.pread(fd, blen + TRAILER, offset)
+            got = os.preadv(fd, [view, trailer], offset)
         except OSError as exc:
-            return None, f"io error {exc.errno}"
-        if len(raw) != blen + TRAILER:
-            return None, "short"
-        view = memoryview(raw)
-        stored = int.from_bytes(view[blen:], "big")
-        if block_crc(self.blob_id, shard, stripe, view[:blen]) != stored:
-            return None, "checksum"
-        return view[:blen], ""
+            return None, f"io error {exc.errno}", 0
+        if got != blen + TRAILER:
+            return None, "short", 0
+        stored = int.from_bytes(trailer, "big")
+        if block_crc(self.blob_id, shard, stripe, view) != stored:
+            return None, "checksum", 0
+        return view, "", stored
 
     def close(self) -> None:
         fds, self._fds = self._fds, {}
@@ -189,22 +200,34 @@ class ShardReader:
                 os.close(fd)
 
 
-def rewrite_block(path: Path, blob_id: str, shard: int, stripe: int, geometry: Geometry, data: bytes | memoryview, *, fsync: bool) -> int:
+def rewrite_block(
+    path: Path, blob_id: str, shard: int, stripe: int, geometry: Geometry, data: bytes | memoryview
+) -> int:
     """Write a rebuilt block (with trailer) in place; creates the file and its directories if lost.
 
     Returns the block's CRC. A crash mid-write leaves a torn block, which the next read or scrub
-    detects by its CRC and rebuilds again, so in-place repair needs no temp file.
+    detects by its CRC and rebuilds again, so in-place repair needs no temp file. Call
+    ``make_durable`` on the repaired files afterwards when running with fsync.
     """
-    _make_dirs(path.parent, fsync)
+    _make_dirs(path.parent, False)
     crc = block_crc(blob_id, shard, stripe, data)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         os.pwritev(fd, [data, crc.to_bytes(TRAILER, "big")], stripe * (geometry.full_block + TRAILER))
-        if fsync:
-            os.fsync(fd)
     finally:
         os.close(fd)
     return crc
+
+
+def make_durable(path: Path) -> None:
+    """fsync a file and the directories up to its drive (they may have been recreated)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _fsync_dir(path.parent)
+    _fsync_dir(path.parent.parent)
 
 
 def expected_file_size(geometry: Geometry) -> int:

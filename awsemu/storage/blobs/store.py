@@ -1,0 +1,567 @@
+"""BlobStore: streaming writes and range reads of erasure-coded, checksummed bodies.
+
+Write path (``write``): the body arrives chunk by chunk; it is cut into stripes of
+``stripe_bytes``; each stripe goes through worker *lanes*, one per digest (MD5, and each
+requested checksum) plus one shard lane (zfec encode, CRC, append to the k+m shard files). A lane
+handles its stripes in order on the store's thread pool, and each lane's queue holds at most
+``max_inflight_stripes`` stripes, so memory stays at a few stripes whatever the body size and the
+event loop never runs hashing, encoding or file I/O. Bodies of at most ``inline_max`` bytes skip
+the shards and are stored inside the manifest.
+
+Commit protocol: all shard files are written (and, with ``fsync=True``, fsynced together with
+their directory entries) *before* the manifest is put into the LSM engine. A crash before the put
+leaves only orphan shard files, which ``start_up_sweep`` deletes; after it the blob is complete.
+So a body is visible whole or not at all.
+
+References and garbage collection: ``write`` returns a durable but *unreferenced* blob. The
+caller makes it live by adding ``ref_ops(blob_id, owner)`` to the same ``DB.write_batch`` that
+stores its own record (e.g. the S3 object version), and drops it with ``unref_ops`` in the batch
+that deletes the record. A reference is one key ``("blob", id, "r", owner)`` — no counter, so
+there is no read-modify-write and two batches can never lose an update. Sharing a body
+(CopyObject) is just a second owner. Unreferenced blobs are freed by ``start_up_sweep`` (all of
+them) and ``collect_garbage`` / ``start_background_gc`` (after a grace period); see ``gc.py``.
+
+Multipart: ``compose(part_ids)`` makes a *composite* blob whose manifest lists its parts
+(flattened, so composites never nest); it holds one reference on each part with owner
+``"compose:<id>"`` and reads as their concatenation. No body byte is copied.
+
+Reads (``read``) stream stripe by stripe, ``read_ahead`` stripes ahead; a range touches only the
+stripes — and within a stripe only the data blocks — that hold its bytes. Every block used is
+verified by its CRC trailer; a bad or missing block is replaced by reading further blocks and
+decoding from any k good ones. Bad blocks are logged and counted in ``stats()``; ``scrub()``
+repairs them (see ``scrub.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import itertools
+import logging
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import codec, gc
+from .checksums import Digest, new_digest, normalize
+from .errors import BlobNotFound, BlobUnrecoverable
+from .gc import SweepReport
+from .lanes import Lanes
+from .manifest import (
+    COMPOSITE,
+    INLINE,
+    SHARDED,
+    Manifest,
+    manifest_key,
+    merkle_root,
+    parse_key,
+    ref_key,
+    refs_range,
+)
+from .scrub import Periodic, ScrubReport, scrub_store
+from .shards import ShardReader, ShardWriter, shard_path
+
+if TYPE_CHECKING:
+    from awsemu.storage.lsm import DB
+
+log = logging.getLogger("awsemu.storage.blobs")
+
+MiB = 1 << 20
+KiB = 1 << 10
+
+#: What reads yield: a fresh buffer per piece (never reused by the store).
+Chunk = bytes | memoryview
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """The result of a write or compose: enough for a provider to build its record.
+
+    ``md5`` is the hex MD5 of the body (None for composites: multipart ETags are the provider's
+    business); ``checksums`` maps each requested algorithm to its base64 value as S3 sends it.
+    """
+
+    blob_id: str
+    size: int
+    md5: str | None
+    checksums: dict[str, str] = field(default_factory=dict)
+    merkle_root: str = ""
+    kind: str = SHARDED
+    parts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_manifest(cls, man: Manifest) -> BlobRef:
+        return cls(
+            man.blob_id,
+            man.size,
+            man.md5,
+            dict(man.checksums),
+            man.merkle,
+            man.kind,
+            tuple(p for p, _ in man.parts),
+        )
+
+
+def _close_when_done(reader: ShardReader, futures: Iterable[concurrent.futures.Future[Any]]) -> None:
+    """Close the reader once no read-ahead job uses its descriptors (without blocking the loop)."""
+    pending = [f for f in futures if not f.done()]
+    if not pending:
+        reader.close()
+        return
+    lock = threading.Lock()
+    remaining = [len(pending)]
+
+    def one_done(_: concurrent.futures.Future[Any]) -> None:
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:
+            reader.close()
+
+    for f in pending:
+        f.add_done_callback(one_done)
+
+
+class BlobStore:
+    """Erasure-coded blob store over ``data_shards + parity_shards`` drive directories.
+
+    The drive list's length and order must not change between runs (shard j of a blob lives on
+    drive ``(j + rot) % len(drives)``). ``fsync=True`` makes shard data durable against power loss
+    before the manifest commits; without it a killed *process* still loses nothing acknowledged
+    (the page cache survives it), which is what the emulator needs by default.
+    """
+
+    def __init__(
+        self,
+        db: DB,
+        drives: Sequence[Path | str],
+        *,
+        data_shards: int = 4,
+        parity_shards: int = 2,
+        stripe_bytes: int = 1 * MiB,
+        inline_max: int = 128 * KiB,
+        fsync: bool = False,
+        workers: int = 8,
+        max_inflight_stripes: int = 2,
+        gc_grace_s: float = 300.0,
+        read_ahead: int = 2,
+    ) -> None:
+        if data_shards < 1 or parity_shards < 0 or data_shards + parity_shards > 256:
+            raise ValueError("need 1 <= data_shards and data_shards + parity_shards <= 256")
+        if len(drives) < data_shards + parity_shards:
+            n = data_shards + parity_shards
+            raise ValueError(
+                f"{data_shards}+{parity_shards} shards need at least {n} drives, got {len(drives)}"
+            )
+        if stripe_bytes < data_shards or inline_max > stripe_bytes:
+            raise ValueError("need data_shards <= stripe_bytes and inline_max <= stripe_bytes")
+        self.db = db
+        self.drives = [Path(d) for d in drives]
+        self.k = data_shards
+        self.m = parity_shards
+        self.stripe_bytes = stripe_bytes
+        self.inline_max = inline_max
+        self.fsync = fsync
+        self.max_inflight_stripes = max_inflight_stripes
+        self.gc_grace_s = gc_grace_s
+        self.read_ahead = max(1, read_ahead)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blobs")
+        self._writing: set[str] = set()  # blob ids whose shards are being written right now
+        self._unref_seen: dict[str, float] = {}  # blob id -> when GC first saw it unreferenced
+        self._maintenance = threading.Lock()  # scrub and GC never run at the same time
+        self._stats_lock = threading.Lock()
+        self._stats: dict[str, int] = dict.fromkeys(
+            (
+                "blobs_written",
+                "bytes_written",
+                "stripes_read",
+                "bytes_read",
+                "bad_shards_read",
+                "bad_blocks_read",
+                "degraded_stripes_read",
+                "unrecoverable_reads",
+                "gc_blobs_deleted",
+                "orphan_files_removed",
+                "scrubs",
+                "scrub_bad_shards",
+                "scrub_repaired",
+            ),
+            0,
+        )
+        self.last_scrub: ScrubReport | None = None  # the last finished scrub
+        self._threads: list[Periodic] = []
+        for d in self.drives:
+            d.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def open(cls, db: DB, data_dir: Path | str, **options: Any) -> BlobStore:
+        """A store on ``<data_dir>/drives/d0 .. d{k+m-1}``."""
+        n = options.get("data_shards", 4) + options.get("parity_shards", 2)
+        return cls(db, [Path(data_dir) / "drives" / f"d{i}" for i in range(n)], **options)
+
+    # -- counters -------------------------------------------------------------------------------
+
+    def _count(self, **deltas: int) -> None:
+        with self._stats_lock:
+            for name, delta in deltas.items():
+                self._stats[name] = self._stats.get(name, 0) + delta
+
+    def stats(self) -> dict[str, int]:
+        """Counters since the store was opened (bad shards seen on read, GC, scrub …)."""
+        with self._stats_lock:
+            return dict(self._stats)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def write(self, chunks: AsyncIterable[bytes], *, checksums: Iterable[str] = ()) -> BlobRef:
+        """Store a streamed body; returns a durable, *unreferenced* blob (see ``ref_ops``)."""
+        digests: list[Digest] = [new_digest("MD5")] + [new_digest(n) for n in normalize(checksums)]
+        blob_id = secrets.token_hex(16)
+        rot = secrets.randbelow(len(self.drives))
+        # the writer only needs the slot size (full_block), which does not depend on the body size
+        slots = codec.Geometry(self.stripe_bytes, self.k, self.m, self.stripe_bytes)
+        writer: list[ShardWriter] = []  # created lazily by the shard lane, on a worker thread
+
+        def shard_lane(item: tuple[int, memoryview]) -> None:
+            index, data = item
+            if not writer:
+                writer.append(ShardWriter(self.drives, blob_id, slots, rot, fsync=self.fsync))
+            blocks = codec.split(data, self.k)
+            writer[0].append_stripe(index, codec.encode(blocks, self.k, self.m))
+
+        def digest_lane(d: Digest) -> Callable[[tuple[int, memoryview]], None]:
+            return lambda item: d.update(item[1])
+
+        lane_fns = [shard_lane] + [digest_lane(d) for d in digests]
+
+        loop = asyncio.get_running_loop()
+        lanes: Lanes | None = None
+        self._writing.add(blob_id)
+        committed = False
+        try:
+            pending: list[bytes] = []
+            pending_len = 0
+            total = 0
+            stripe = 0
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                pending.append(bytes(chunk))
+                pending_len += len(chunk)
+                total += len(chunk)
+                if pending_len < self.stripe_bytes:
+                    continue
+                view = memoryview(b"".join(pending) if len(pending) > 1 else pending[0])
+                off = 0
+                while len(view) - off >= self.stripe_bytes:
+                    if lanes is None:
+                        lanes = Lanes(self._pool, lane_fns, self.max_inflight_stripes)
+                    await lanes.put((stripe, view[off : off + self.stripe_bytes]))
+                    stripe += 1
+                    off += self.stripe_bytes
+                pending = [bytes(view[off:])] if off < len(view) else []
+                pending_len = len(view) - off
+            tail = b"".join(pending)
+            if lanes is None and total <= self.inline_max:
+                man = Manifest(blob_id, INLINE, total, None, {}, time.time(), body=tail)
+                man = await loop.run_in_executor(self._pool, self._commit_inline, man, digests)
+            else:
+                if lanes is None:
+                    lanes = Lanes(self._pool, lane_fns, self.max_inflight_stripes)
+                if tail:
+                    await lanes.put((stripe, memoryview(tail)))
+                await lanes.finish()
+                man = Manifest(
+                    blob_id,
+                    SHARDED,
+                    total,
+                    None,
+                    {},
+                    time.time(),
+                    k=self.k,
+                    m=self.m,
+                    stripe_bytes=self.stripe_bytes,
+                    rot=rot,
+                )
+                man = await loop.run_in_executor(self._pool, self._commit_sharded, man, writer[0], digests)
+            committed = True
+            self._count(blobs_written=1, bytes_written=total)
+            return BlobRef.from_manifest(man)
+        finally:
+            if not committed:
+                if lanes is not None:
+                    lanes.cancel()
+                inflight = lanes.running() if lanes is not None else []
+
+                def abort() -> None:
+                    # wait for running stripe jobs before closing their file descriptors
+                    concurrent.futures.wait(inflight)
+                    if writer:
+                        writer[0].abort()
+                    self._writing.discard(blob_id)
+
+                try:
+                    self._pool.submit(abort)
+                except RuntimeError:  # pool already shut down by close(): nothing runs any more
+                    abort()
+            else:
+                self._writing.discard(blob_id)
+
+    def _commit_inline(self, man: Manifest, digests: list[Digest]) -> Manifest:
+        for d in digests:
+            d.update(man.body)
+        man.md5 = digests[0].value()
+        man.checksums = {d.name: d.value() for d in digests[1:]}
+        self.db.put(manifest_key(man.blob_id), man.encode())
+        return man
+
+    def _commit_sharded(self, man: Manifest, writer: ShardWriter, digests: list[Digest]) -> Manifest:
+        writer.finish()  # shards durable (with fsync) before the manifest exists
+        man.md5 = digests[0].value()
+        man.checksums = {d.name: d.value() for d in digests[1:]}
+        man.merkle = merkle_root(writer.crcs)
+        self.db.put(manifest_key(man.blob_id), man.encode())
+        return man
+
+    async def compose(self, blob_ids: Sequence[str]) -> BlobRef:
+        """A new unreferenced blob that reads as the concatenation of ``blob_ids`` (no copy).
+
+        Composite parts are flattened. The composite holds a reference on each part, so parts
+        stay alive as long as the composite does, whatever their other owners do.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.compose_sync, list(blob_ids))
+
+    def compose_sync(self, blob_ids: Sequence[str]) -> BlobRef:
+        """Blocking twin of ``compose``; raises BlobNotFound if a part does not exist."""
+        parts: list[tuple[str, int]] = []
+        for pid in blob_ids:
+            part = self.manifest(pid)
+            if part.kind == COMPOSITE:
+                parts.extend(part.parts)
+            else:
+                parts.append((pid, part.size))
+        blob_id = secrets.token_hex(16)
+        man = Manifest(blob_id, COMPOSITE, sum(s for _, s in parts), None, {}, time.time(), parts=parts)
+        batch: list[tuple[bytes, bytes | None]] = [(manifest_key(blob_id), man.encode())]
+        batch += [(ref_key(pid, f"compose:{blob_id}"), b"") for pid in dict.fromkeys(p for p, _ in parts)]
+        self.db.write_batch(batch)
+        return BlobRef.from_manifest(man)
+
+    # -- references -----------------------------------------------------------------------------
+
+    @staticmethod
+    def ref_ops(blob_id: str, owner: str) -> list[tuple[bytes, bytes | None]]:
+        """Batch operations that make ``owner`` hold ``blob_id`` (add them to your write_batch)."""
+        return [(ref_key(blob_id, owner), b"")]
+
+    @staticmethod
+    def unref_ops(blob_id: str, owner: str) -> list[tuple[bytes, bytes | None]]:
+        """Batch operations that drop ``owner``'s hold on ``blob_id``; GC frees it when none remain."""
+        return [(ref_key(blob_id, owner), None)]
+
+    def references(self, blob_id: str) -> list[str]:
+        """Owners currently holding ``blob_id``."""
+        start, end = refs_range(blob_id)
+        return [str(parse_key(k)[2]) for k, _ in self.db.scan(start, end)]
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def manifest(self, blob_id: str) -> Manifest:
+        """The blob's manifest; raises BlobNotFound."""
+        value = self.db.get(manifest_key(blob_id))
+        if value is None:
+            raise BlobNotFound(blob_id)
+        return Manifest.decode(value)
+
+    def stat(self, blob_id: str) -> BlobRef:
+        """The blob's size, digests and kind; raises BlobNotFound."""
+        return BlobRef.from_manifest(self.manifest(blob_id))
+
+    async def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[Chunk]:
+        """Stream bytes ``[start, end)`` of the blob (end clamped to its size), stripe by stripe.
+
+        Chunks are ``bytes`` or ``memoryview`` (each a fresh buffer, safe to keep); raises
+        BlobNotFound, or BlobUnrecoverable when fewer than k good blocks remain for a stripe.
+        """
+        loop = asyncio.get_running_loop()
+        man = await loop.run_in_executor(self._pool, self.manifest, blob_id)
+        for piece_man, lo, hi in await loop.run_in_executor(self._pool, self._plan, man, start, end):
+            if piece_man.kind == INLINE:
+                if hi > lo:
+                    yield piece_man.body[lo:hi]
+                continue
+            g = piece_man.geometry
+            jobs = [
+                (s, max(lo, s * g.stripe_bytes), min(hi, (s + 1) * g.stripe_bytes))
+                for s in g.stripes_for(lo, hi)
+            ]
+            if not jobs:
+                continue
+            # up to ``read_ahead`` stripes are read concurrently by worker threads (preadv and
+            # CRC32C release the GIL, so verification of one stripe overlaps the copy of the next)
+            reader = await loop.run_in_executor(
+                self._pool, ShardReader, self.drives, piece_man.blob_id, g, piece_man.rot
+            )
+            ahead: collections.deque[concurrent.futures.Future[Chunk]] = collections.deque()
+            todo = iter(jobs)
+            try:
+                for job in itertools.islice(todo, self.read_ahead):
+                    ahead.append(self._pool.submit(self._read_stripe, piece_man, reader, *job))
+                while ahead:
+                    chunk = await asyncio.wrap_future(ahead[0])
+                    ahead.popleft()
+                    for job in itertools.islice(todo, 1):
+                        ahead.append(self._pool.submit(self._read_stripe, piece_man, reader, *job))
+                    yield chunk
+            finally:
+                _close_when_done(reader, ahead)
+
+    def iter_read(self, blob_id: str, start: int = 0, end: int | None = None) -> Iterator[Chunk]:
+        """Synchronous twin of ``read`` (for the CLI, tools and tests)."""
+        for piece_man, lo, hi in self._plan(self.manifest(blob_id), start, end):
+            if piece_man.kind == INLINE:
+                if hi > lo:
+                    yield piece_man.body[lo:hi]
+                continue
+            g = piece_man.geometry
+            reader = ShardReader(self.drives, piece_man.blob_id, g, piece_man.rot)
+            try:
+                for s in g.stripes_for(lo, hi):
+                    yield self._read_stripe(
+                        piece_man, reader, s, max(lo, s * g.stripe_bytes), min(hi, (s + 1) * g.stripe_bytes)
+                    )
+            finally:
+                reader.close()
+
+    def _plan(self, man: Manifest, start: int, end: int | None) -> list[tuple[Manifest, int, int]]:
+        """(leaf manifest, lo, hi) pieces covering ``[start, end)``; composites map to their parts."""
+        end = man.size if end is None else min(end, man.size)
+        start = max(0, start)
+        if start >= end:
+            return []
+        if man.kind != COMPOSITE:
+            return [(man, start, end)]
+        pieces: list[tuple[Manifest, int, int]] = []
+        offset = 0
+        for pid, psize in man.parts:
+            lo, hi = max(start, offset), min(end, offset + psize)
+            if lo < hi:
+                pieces.append((self.manifest(pid), lo - offset, hi - offset))
+            offset += psize
+        return pieces
+
+    def _read_stripe(self, man: Manifest, reader: ShardReader, stripe: int, lo: int, hi: int) -> Chunk:
+        """Body bytes ``[lo, hi)`` (blob offsets) of one stripe, verified, rebuilt if needed.
+
+        Healthy case: only the data blocks overlapping the range are read, straight into one
+        buffer, and a view of the wanted bytes is returned (no decode, no extra copy).
+        """
+        g = man.geometry
+        base = stripe * g.stripe_bytes
+        blen = g.block_len(stripe)
+        first, last = (lo - base) // blen, (hi - 1 - base) // blen
+        buf = memoryview(bytearray((last - first + 1) * blen))
+        good: dict[int, memoryview] = {}
+        bad: dict[int, str] = {}
+        for j in range(first, last + 1):
+            block, why, _ = reader.read_block(j, stripe, buf[(j - first) * blen : (j - first + 1) * blen])
+            if block is None:
+                bad[j] = why
+            else:
+                good[j] = block
+        head = lo - base - first * blen
+        if not bad:
+            self._count(stripes_read=1, bytes_read=hi - lo)
+            return buf[head : head + hi - lo]
+        # fetch more blocks (other data blocks first: cheaper decode) until any k are good
+        for j in range(g.n):
+            if len(good) >= g.k:
+                break
+            if j in good or j in bad:
+                continue
+            block, why, _ = reader.read_block(j, stripe)
+            if block is None:
+                bad[j] = why
+            else:
+                good[j] = block
+        self._report_bad(man, reader, stripe, bad)
+        if len(good) < g.k:
+            self._count(unrecoverable_reads=1)
+            drives = [
+                str(shard_path(self.drives, man.blob_id, j, man.rot).parent.parent) for j in sorted(bad)
+            ]
+            raise BlobUnrecoverable(man.blob_id, stripe, bad, drives)
+        data = codec.decode(good, g.k, g.m)
+        out = b"".join(data[first : last + 1])[head : head + hi - lo]
+        self._count(stripes_read=1, bytes_read=len(out), degraded_stripes_read=1)
+        return out
+
+    def _report_bad(self, man: Manifest, reader: ShardReader, stripe: int, bad: dict[int, str]) -> None:
+        """Count bad blocks; log and count each bad shard once per read, not once per stripe."""
+        fresh = sorted(set(bad) - reader.reported)
+        reader.reported.update(fresh)
+        self._count(bad_blocks_read=len(bad), bad_shards_read=len(fresh))
+        for j in fresh:
+            log.warning(
+                "blob %s: shard %d on %s is bad (%s at stripe %d)",
+                man.blob_id,
+                j,
+                shard_path(self.drives, man.blob_id, j, man.rot).parent.parent,
+                bad[j],
+                stripe,
+            )
+
+    # -- garbage collection ---------------------------------------------------------------------
+
+    def iter_blobs(self) -> Iterator[tuple[str, bool, list[str]]]:
+        """(blob_id, has_manifest, owners) for every blob id present in the LSM, in key order."""
+        return gc.iter_blobs(self.db)
+
+    def start_up_sweep(self) -> SweepReport:
+        """Remove unreferenced blobs and orphan shard files. Call at start-up, before any write."""
+        with self._maintenance:
+            return gc.collect(self, 0.0)
+
+    def collect_garbage(self, grace_s: float | None = None) -> SweepReport:
+        """Collect blobs unreferenced for longer than ``grace_s`` (default ``gc_grace_s``)."""
+        with self._maintenance:
+            return gc.collect(self, self.gc_grace_s if grace_s is None else grace_s)
+
+    # -- scrub & background work ---------------------------------------------------------------
+
+    def scrub(self, *, repair: bool = True) -> ScrubReport:
+        """Verify every blob (Merkle roots, every block) and rebuild lost or rotten shards."""
+        with self._maintenance:
+            report = scrub_store(self, repair=repair)
+        self.last_scrub = report
+        return report
+
+    def start_background_scrub(self, interval_s: float) -> None:
+        """Scrub every ``interval_s`` seconds on a daemon thread until ``close()``."""
+        self._threads.append(Periodic("blobs-scrub", interval_s, self.scrub))
+
+    def start_background_gc(self, interval_s: float) -> None:
+        """Collect garbage every ``interval_s`` seconds on a daemon thread until ``close()``."""
+        self._threads.append(Periodic("blobs-gc", interval_s, self.collect_garbage))
+
+    def health(self) -> dict[str, Any]:
+        """JSON-ready summary for ``GET /_awsemu/health``: geometry, drives, last scrub, counters."""
+        return {
+            "data_shards": self.k,
+            "parity_shards": self.m,
+            "drives": [{"path": str(d), "present": d.is_dir()} for d in self.drives],
+            "last_scrub": self.last_scrub.to_dict() if self.last_scrub is not None else None,
+            "stats": self.stats(),
+        }
+
+    def close(self) -> None:
+        """Stop background threads and wait for running stripe jobs. The DB stays open (not ours)."""
+        for t in self._threads:
+            t.stop()
+        self._threads.clear()
+        self._pool.shutdown(wait=True)
