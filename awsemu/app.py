@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from awsemu.auth.enforcement import AuthGuard
 from awsemu.config import Config
 from awsemu.datadir import DataDir
 from awsemu.gateway.asgi import Gateway, Receive, Scope, Send
@@ -20,8 +21,14 @@ from awsemu.gateway.internal import internal_routes
 from awsemu.services.base import Provider
 from awsemu.services.registry import provider_class
 from awsemu.storage import Storage
+from awsemu.storage.blobs import BlobStore
+from awsemu.storage.lsm import DB, DBOptions
 
 log = logging.getLogger("awsemu")
+
+# Unreferenced bodies (deleted objects) are collected this often; a body is protected for the
+# blob store's grace period after its write, so an upload in flight is never collected.
+GC_INTERVAL_SECONDS = 60.0
 
 
 class AwsemuApp:
@@ -67,12 +74,14 @@ class AwsemuApp:
         if self.data_dir is None:
             self.data_dir = DataDir.acquire(self.config.data_dir, self.config.ephemeral)
         self.storage = open_storage(self.data_dir, self.config)
+        start_background_work(self.storage, self.config)
         for service in self.config.services:
             cls = provider_class(service)
             if cls is not None:
                 provider = cls(self.storage, self.config)
                 provider.start()
                 self.providers[service] = provider
+        self.gateway.auth_guard = AuthGuard.from_providers(self.providers, self.config.auth)
         log.info("awsemu data dir %s%s", self.data_dir.path, " (ephemeral)" if self.data_dir.ephemeral else "")
 
     def stop(self) -> None:
@@ -106,21 +115,23 @@ class AwsemuApp:
         }
         blobs = self.storage.blobs if self.storage else None
         if blobs is not None:
-            last = blobs.last_scrub
-            report["scrub"] = last.to_dict() if last is not None else None
-            report["blobs"] = blobs.stats()
+            report["blobs"] = blobs.health()
         return report
 
 
 def open_storage(data_dir: DataDir, config: Config) -> Storage:
-    from awsemu.storage.lsm import DB, DBOptions
-
+    """Open the engines of a data dir: lsm under meta/, the blob store over drives/ (orphans swept)."""
     db = DB.open(data_dir.meta, DBOptions(durability=config.durability))
-    from awsemu.storage.blobs import BlobStore
-
     blobs = BlobStore.open(db, data_dir.path)
     blobs.start_up_sweep()
     return Storage(data_dir.path, db, blobs)
+
+
+def start_background_work(storage: Storage, config: Config) -> None:
+    """Free the space of deleted bodies while running, and scrub every body now and then."""
+    storage.blobs.start_background_gc(GC_INTERVAL_SECONDS)
+    if config.scrub_interval > 0:
+        storage.blobs.start_background_scrub(config.scrub_interval)
 
 
 def close_storage(storage: Storage) -> None:

@@ -28,6 +28,8 @@ class Config:
     auth: str = "off"
     # lsm durability: flush (survives kill -9) | fsync (survives power loss)
     durability: str = "flush"
+    # Seconds between background scrubs of every stored body (0: only `awsemu scrub`).
+    scrub_interval: float = 3600.0
     services: tuple[str, ...] = ("s3", "dynamodb", "dynamodbstreams", "sqs", "lambda", "iam", "sts")
 
     # Environment variable name of each setting (for the README table and the CLI).
@@ -78,6 +80,11 @@ def coerce(name: str, raw: str) -> object:
         if low not in ("flush", "fsync"):
             raise ValueError(f"durability must be flush or fsync; got {raw!r}")
         return low
+    if name == "scrub_interval":
+        value = float(raw)
+        if value < 0:
+            raise ValueError(f"scrub interval must be >= 0 seconds, got {raw}")
+        return value
     if name == "services":
         return tuple(s.strip() for s in raw.split(",") if s.strip())
     return raw

@@ -5,6 +5,8 @@ shows the last result in ``/_awsemu/health``)."""
 from __future__ import annotations
 
 import json
+import sys
+
 from awsemu.app import close_storage, open_storage
 from awsemu.config import Config
 from awsemu.datadir import DataDir, DataDirError
@@ -14,7 +16,7 @@ def scrub(config: Config) -> int:
     try:
         data_dir = DataDir.acquire(config.data_dir, ephemeral=False)
     except DataDirError as exc:
-        print(f"awsemu: error: {exc}")
+        print(f"awsemu: error: {exc}", file=sys.stderr)
         return 1
     try:
         storage = open_storage(data_dir, config)

@@ -40,6 +40,8 @@ def test_health_reports_version_services_data_dir_uptime(awsemu_server):
     assert body["data_dir"] == str(awsemu_server.data_dir / "state")
     assert body["ephemeral"] is False
     assert body["uptime_seconds"] >= 0
+    assert body["blobs"]["data_shards"] == 4 and body["blobs"]["parity_shards"] == 2
+    assert len(body["blobs"]["drives"]) == 6 and all(d["present"] for d in body["blobs"]["drives"])
 
 
 def test_localstack_health_shape(awsemu_server):
