@@ -9,6 +9,7 @@ from awsemu.services.base import Provider
 # service name (botocore model name) -> "module:Class"
 PROVIDERS: dict[str, str] = {
     "sts": "awsemu.services.sts.provider:StsProvider",
+    "sqs": "awsemu.services.sqs.provider:SqsProvider",
 }
 
 
