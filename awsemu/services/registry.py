@@ -10,6 +10,8 @@ from awsemu.services.base import Provider
 PROVIDERS: dict[str, str] = {
     "sts": "awsemu.services.sts.provider:StsProvider",
     "sqs": "awsemu.services.sqs.provider:SqsProvider",
+    "dynamodb": "awsemu.services.dynamodb.provider:DynamoDBProvider",
+    "dynamodbstreams": "awsemu.services.dynamodb.streams_provider:DynamoDBStreamsProvider",
 }
 
 

@@ -178,6 +178,8 @@ def number_size(text: str) -> int:
     integer = integer.lstrip("0")
     if fraction:
         fraction = fraction.rstrip("0")
+        if not integer:
+            fraction = fraction.lstrip("0")
     else:
         integer = integer.rstrip("0")
     size = 1 + (len(integer) + 1) // 2 + (len(fraction) + 1) // 2

@@ -1,0 +1,185 @@
+"""The DynamoDB provider: one method per operation, each a thin call into its topic module.
+
+    tables.py        CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, tags, TTL, limits
+    items.py         PutItem, GetItem, UpdateItem, DeleteItem
+    reads.py         Query, Scan
+    batch.py         BatchGetItem, BatchWriteItem
+    transactions.py  TransactWriteItems, TransactGetItems
+    partiql/         ExecuteStatement, BatchExecuteStatement, ExecuteTransaction
+    streams.py       stream records written in the item's batch (streams_provider.py serves the API)
+    store.py         the lsm data layer every write goes through (items + indexes + stats, one batch)
+
+Accounts and regions are separate namespaces: a table is found by (account, region, name).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from awsemu.services.base import CallContext, Provider
+from awsemu.services.dynamodb import batch, items, keys, reads, streams, tables, transactions
+from awsemu.services.dynamodb.partiql import execute as partiql
+from awsemu.services.dynamodb.store import TableStore
+
+log = logging.getLogger(__name__)
+
+
+class DynamoDBProvider(Provider):
+    service_name = "dynamodb"
+
+    def __init__(self, storage: Any, config: Any) -> None:
+        super().__init__(storage, config)
+        self.store = TableStore(storage.db)
+        self.stream_writer = streams.StreamWriter(self.store)
+        self.stream_writer.shard_seconds = float(
+            os.environ.get("AWSEMU_DYNAMODB_SHARD_SECONDS", str(streams.DEFAULT_SHARD_SECONDS)))
+        # How often the TTL sweeper looks for expired items (DynamoDB itself only promises "within days").
+        self.sweep_interval = float(os.environ.get("AWSEMU_DYNAMODB_TTL_INTERVAL", "5"))
+        self.store.creating_seconds = float(os.environ.get("AWSEMU_DYNAMODB_CREATE_SECONDS", "0"))
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
+
+    # lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.store.start_sweep()
+        self._stopping.clear()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="ddb-ttl-sweeper", daemon=True)
+        self._sweeper.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=10)
+            self._sweeper = None
+        self.store.stop_sweeps()
+
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(self.sweep_interval):
+            try:
+                self.sweep_once()
+            except Exception:  # keep sweeping; a closed DB at shutdown ends the loop via stop()
+                log.exception("dynamodb TTL sweep failed")
+
+    def sweep_once(self, now: float | None = None) -> int:
+        """Delete expired items of every TTL-enabled table and trim old stream records."""
+        now = time.time() if now is None else now
+        deleted = 0
+        for table in self.store.all_tables():
+            if self._stopping.is_set():
+                break
+            live = self.store.table(table.account, table.region, table.name) or table
+            if live.ttl_enabled:
+                while True:
+                    n = self.store.expire(live, now)
+                    deleted += n
+                    if n < 1000:
+                        break
+            if live.stream_label is not None:
+                streams.trim(self.store, live, now)
+        return deleted
+
+    def reset(self) -> None:
+        start, end = keys.everything_range()
+        while True:
+            batch_ = [(k, None) for k, _ in self.store.db.scan(start, end, limit=5000)]
+            if not batch_:
+                break
+            self.store.db.write_batch(batch_)
+        self.store.forget()
+        self.stream_writer.forget()
+
+    # tables -------------------------------------------------------------------------------------
+
+    def create_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.create_table(self.store, ctx, p)
+
+    def describe_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.describe_table(self.store, ctx, p)
+
+    def list_tables(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.list_tables(self.store, ctx, p)
+
+    def update_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.update_table(self.store, ctx, p)
+
+    def delete_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.delete_table(self.store, ctx, p)
+
+    def tag_resource(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.tag_resource(self.store, ctx, p)
+
+    def untag_resource(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.untag_resource(self.store, ctx, p)
+
+    def list_tags_of_resource(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.list_tags_of_resource(self.store, ctx, p)
+
+    def update_time_to_live(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.update_time_to_live(self.store, ctx, p)
+
+    def describe_time_to_live(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.describe_time_to_live(self.store, ctx, p)
+
+    def describe_continuous_backups(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.describe_continuous_backups(self.store, ctx, p)
+
+    def update_continuous_backups(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.update_continuous_backups(self.store, ctx, p)
+
+    def describe_limits(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.describe_limits()
+
+    def describe_endpoints(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return tables.describe_endpoints(ctx)
+
+    # items --------------------------------------------------------------------------------------
+
+    def put_item(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return items.put_item(self.store, ctx, p)
+
+    def get_item(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return items.get_item(self.store, ctx, p)
+
+    def update_item(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return items.update_item(self.store, ctx, p)
+
+    def delete_item(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return items.delete_item(self.store, ctx, p)
+
+    # reads --------------------------------------------------------------------------------------
+
+    def query(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return reads.query(self.store, ctx, p)
+
+    def scan(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return reads.scan(self.store, ctx, p)
+
+    # batches and transactions -------------------------------------------------------------------
+
+    def batch_get_item(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return batch.batch_get_item(self.store, ctx, p)
+
+    def batch_write_item(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return batch.batch_write_item(self.store, ctx, p)
+
+    def transact_write_items(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return transactions.transact_write_items(self.store, ctx, p)
+
+    def transact_get_items(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return transactions.transact_get_items(self.store, ctx, p)
+
+    # PartiQL ------------------------------------------------------------------------------------
+
+    def execute_statement(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return partiql.execute_statement(self.store, ctx, p)
+
+    def batch_execute_statement(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return partiql.batch_execute_statement(self.store, ctx, p)
+
+    def execute_transaction(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return partiql.execute_transaction(self.store, ctx, p)

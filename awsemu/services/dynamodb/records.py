@@ -1,0 +1,143 @@
+"""What DynamoDB stores: table records (dataclasses, JSON in lsm) and the item value format.
+
+Items are stored as their canonical AttributeValue JSON. JSON has no bytes, so binaries are
+written as ``{"$b": base64}``; that shape can only stand where a raw binary stands (a user map's
+values are always AttributeValue dicts), and the decoder only walks an item whose text contains
+the marker, so items without binaries load with a single ``json.loads``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+_MARK = b'{"$b":'
+
+
+def _binary(obj: Any) -> Any:
+    if isinstance(obj, (bytes, bytearray)):
+        return {"$b": base64.b64encode(obj).decode("ascii")}
+    raise TypeError(f"cannot store {type(obj).__name__}")
+
+
+def dump_item(item: dict[str, Any]) -> bytes:
+    return json.dumps(item, separators=(",", ":"), ensure_ascii=False, default=_binary).encode("utf-8")
+
+
+def load_item(data: bytes) -> dict[str, Any]:
+    item = json.loads(data)
+    if _MARK in data:
+        for value in item.values():
+            _restore(value)
+    return item  # type: ignore[no-any-return]
+
+
+def _restore(value: dict[str, Any]) -> None:
+    kind, raw = next(iter(value.items()))
+    if kind == "B":
+        value["B"] = base64.b64decode(raw["$b"])
+    elif kind == "BS":
+        value["BS"] = [base64.b64decode(r["$b"]) for r in raw]
+    elif kind == "M":
+        for inner in raw.values():
+            _restore(inner)
+    elif kind == "L":
+        for inner in raw:
+            _restore(inner)
+
+
+@dataclass
+class KeySchema:
+    hash_name: str
+    hash_type: str
+    range_name: Optional[str] = None
+    range_type: Optional[str] = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.hash_name,) if self.range_name is None else (self.hash_name, self.range_name)
+
+    def describe(self) -> list[dict[str, str]]:
+        out = [{"AttributeName": self.hash_name, "KeyType": "HASH"}]
+        if self.range_name is not None:
+            out.append({"AttributeName": self.range_name, "KeyType": "RANGE"})
+        return out
+
+
+@dataclass
+class IndexRecord:
+    name: str
+    schema: KeySchema
+    projection_type: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE
+    non_key_attributes: list[str] = field(default_factory=list)
+    is_global: bool = True
+    status: str = "ACTIVE"
+    backfilling: bool = False
+    read_capacity: int = 0
+    write_capacity: int = 0
+
+    def projection(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ProjectionType": self.projection_type}
+        if self.projection_type == "INCLUDE":
+            out["NonKeyAttributes"] = list(self.non_key_attributes)
+        return out
+
+
+@dataclass
+class TableRecord:
+    name: str
+    uid: str
+    account: str
+    region: str
+    schema: KeySchema
+    attribute_definitions: list[dict[str, str]]
+    created: float
+    billing_mode: str = "PROVISIONED"
+    read_capacity: int = 0
+    write_capacity: int = 0
+    status: str = "ACTIVE"
+    gsis: list[IndexRecord] = field(default_factory=list)
+    lsis: list[IndexRecord] = field(default_factory=list)
+    stream_enabled: bool = False
+    stream_view_type: Optional[str] = None
+    stream_label: Optional[str] = None
+    sse: Optional[dict[str, Any]] = None
+    tags: dict[str, str] = field(default_factory=dict)
+    ttl_attribute: Optional[str] = None
+    ttl_enabled: bool = False
+    deletion_protection: bool = False
+    table_class: str = "STANDARD"
+    billing_switched: float = 0.0
+    throughput_decreases: int = 0
+    last_increase: float = 0.0
+    last_decrease: float = 0.0
+    point_in_time_recovery: bool = False
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.name}"
+
+    @property
+    def stream_arn(self) -> str | None:
+        if self.stream_label is None:
+            return None
+        return f"{self.arn}/stream/{self.stream_label}"
+
+    def index(self, name: str) -> IndexRecord | None:
+        for idx in self.gsis + self.lsis:
+            if idx.name == name:
+                return idx
+        return None
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "TableRecord":
+        raw = json.loads(data)
+        raw["schema"] = KeySchema(**raw["schema"])
+        for kind in ("gsis", "lsis"):
+            raw[kind] = [IndexRecord(**{**i, "schema": KeySchema(**i["schema"])}) for i in raw[kind]]
+        return cls(**raw)
