@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Awaitable, Callable, MutableMapping
 from urllib.parse import parse_qsl
 
+from awsemu.auth.enforcement import AuthGuard
 from awsemu.auth.identity import identify
 from awsemu.gateway import service_router
 from awsemu.gateway.errors import unknown_service_response
@@ -93,6 +94,8 @@ class Gateway:
     def __init__(self, providers: dict[str, Provider], executor: ThreadPoolExecutor) -> None:
         self.providers = providers
         self.executor = executor
+        # Set by the app once the providers exist (the guard reads IAM keys and resource policies).
+        self.auth_guard: AuthGuard | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -140,6 +143,15 @@ class Gateway:
         try:
             parsed = await codec.parse(request)
             operation = parsed.operation
+            # Auth (awsemu/auth/enforcement.py): identify IAM/STS keys; verify in sigv4 mode; authorize
+            # in iam mode. Off mode with a non-IAM key costs two attribute reads.
+            guard = self.auth_guard
+            if guard is not None and (guard.mode != "off" or identity.access_key_id[:4] in ("AKIA", "ASIA")):
+                peer = scope.get("client") or ("127.0.0.1", 0)
+                identity = await guard.check(
+                    service=route.service, protocol=route.protocol, operation=operation.name, request=request,
+                    params=parsed.params, identity=identity, source_ip=peer[0], secure=scope.get("scheme") == "https",
+                )
             provider = self.providers.get(route.service)
             handler = provider.handler_for(operation.name) if provider else None
             if handler is None:

@@ -9,6 +9,7 @@ from awsemu.services.base import Provider
 # service name (botocore model name) -> "module:Class"
 PROVIDERS: dict[str, str] = {
     "sts": "awsemu.services.sts.provider:StsProvider",
+    "iam": "awsemu.services.iam.provider:IamProvider",
     "sqs": "awsemu.services.sqs.provider:SqsProvider",
     "dynamodb": "awsemu.services.dynamodb.provider:DynamoDBProvider",
     "dynamodbstreams": "awsemu.services.dynamodb.streams_provider:DynamoDBStreamsProvider",

@@ -1,0 +1,231 @@
+"""AWS's policy evaluation logic (IAM User Guide, "Policy evaluation logic", "Determining whether a
+request is allowed or denied within an account", "Cross-account policy evaluation logic",
+"Permissions boundaries for IAM entities", "Session policies").
+
+:func:`evaluate` decides one (action, resource) for one principal given the policies that apply:
+
+1. An explicit ``Deny`` in any of them — identity, resource, boundary or session — denies.
+2. Same account:
+   - the account's root user is allowed (root is not bound by identity policies);
+   - an ``Allow`` in the resource policy naming the principal *itself* (the user's ARN, the
+     role-session ARN, the federated-user ARN) allows, whatever the identity policies, boundary
+     and session policies say;
+   - otherwise an ``Allow`` must come from an identity policy, or from the resource policy naming
+     the role's ARN or the account (treated as if it were an identity policy), and then the
+     permissions boundary (when set) and the session policies (when passed) must allow too.
+3. Cross-account: both sides must allow — the principal's own policies (identity ∩ boundary ∩
+   session, root counting as allowed) and the resource policy in the resource's account, naming
+   the principal, its role, or its account.
+4. Otherwise the request is implicitly denied.
+
+The result carries the IAM Simulate* decision (``allowed``/``explicitDeny``/``implicitDeny``) and
+the statements that matched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Mapping, Sequence
+
+from awsemu.services.iam.policy.conditions import conditions_match
+from awsemu.services.iam.policy.model import (
+    VERSION_2012,
+    AuthzRequest,
+    Decision,
+    MatchedStatement,
+    Policy,
+    PrincipalInfo,
+    Statement,
+)
+from awsemu.services.iam.policy.variables import arn_match, glob_match
+
+_ACCOUNT_ROOT = re.compile(r"arn:aws[a-z\-]*:iam::(\d{12}):root")
+_NO_CONTEXT: Mapping[str, Sequence[str]] = {}
+
+# How a resource-policy statement names the principal (stronger first).
+DIRECT, VIA_ROLE, VIA_ACCOUNT, VIA_ANYONE = "direct", "role", "account", "anyone"
+
+
+def normalize_context(context: Mapping[str, object], principal: PrincipalInfo) -> dict[str, list[str]]:
+    """Lower-case keys, list values; principal keys filled in when the caller left them out."""
+    out: dict[str, list[str]] = {}
+    for key, value in context.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            out[key.lower()] = [value]
+        elif isinstance(value, bool):
+            out[key.lower()] = ["true" if value else "false"]
+        elif isinstance(value, (int, float)):
+            out[key.lower()] = [str(value)]
+        else:
+            out[key.lower()] = [str(v) for v in value]  # type: ignore[attr-defined]
+    if principal.kind not in ("anonymous", "service"):
+        out.setdefault("aws:principalarn", [principal.role_arn or principal.arn])
+        out.setdefault("aws:principalaccount", [principal.account])
+    return out
+
+
+def action_matches(patterns: Iterable[str], action: str) -> bool:
+    return any(p == "*" or glob_match(p, action, _NO_CONTEXT, False, ignore_case=True) for p in patterns)
+
+
+def resource_matches(patterns: Iterable[str], resource: str, ctx: Mapping[str, Sequence[str]], subst: bool) -> bool:
+    for p in patterns:
+        if p == "*":
+            return True
+        if resource != "*" and arn_match(p, resource, ctx, subst):
+            return True
+    return False
+
+
+def principal_match(principals: Mapping[str, Sequence[str]], who: PrincipalInfo) -> str | None:
+    """How a Principal element names the caller (DIRECT, VIA_ROLE, VIA_ACCOUNT, VIA_ANYONE) or None."""
+    best: str | None = None
+    rank = {DIRECT: 0, VIA_ROLE: 1, VIA_ACCOUNT: 2, VIA_ANYONE: 3}
+    for kind, ids in principals.items():
+        for ident in ids:
+            how = None
+            if kind == "*" or (kind == "AWS" and ident == "*"):
+                how = VIA_ANYONE
+            elif kind == "AWS" and who.kind not in ("anonymous", "service"):
+                root = _ACCOUNT_ROOT.fullmatch(ident)
+                if ident == who.account or (root and root.group(1) == who.account):
+                    how = DIRECT if who.kind == "root" else VIA_ACCOUNT
+                elif ident == who.arn:
+                    how = DIRECT
+                elif who.role_arn and ident == who.role_arn:
+                    how = VIA_ROLE
+            elif kind in ("Service", "Federated") and who.kind in ("service", "web-identity", "saml"):
+                if ident == who.service:
+                    how = DIRECT
+            if how is not None and (best is None or rank[how] < rank[best]):
+                best = how
+    return best
+
+
+def statement_applies(stmt: Statement, req: AuthzRequest, ctx: Mapping[str, Sequence[str]], version: str,
+                      with_principal: bool) -> str | None:
+    """None when the statement does not apply; otherwise how the principal matched ("" without
+    principal checks)."""
+    if stmt.actions is not None and not action_matches(stmt.actions, req.action):
+        return None
+    if stmt.not_actions is not None and action_matches(stmt.not_actions, req.action):
+        return None
+    subst = version == VERSION_2012
+    if stmt.resources is not None and not resource_matches(stmt.resources, req.resource, ctx, subst):
+        return None
+    if stmt.not_resources is not None and resource_matches(stmt.not_resources, req.resource, ctx, subst):
+        return None
+    how = ""
+    if with_principal:
+        if stmt.principals is not None:
+            found = principal_match(stmt.principals, req.principal)
+            if found is None:
+                return None
+            how = found
+        elif stmt.not_principals is not None:
+            if principal_match(stmt.not_principals, req.principal) is not None:
+                return None
+            how = VIA_ANYONE
+        else:
+            return None
+    if stmt.conditions and not conditions_match(stmt.conditions, ctx, subst):
+        return None
+    return how
+
+
+def _scan(policies: Iterable[Policy], req: AuthzRequest, ctx: Mapping[str, Sequence[str]], with_principal: bool,
+          denies: list[MatchedStatement], allows: list[tuple[MatchedStatement, str]]) -> None:
+    for policy in policies:
+        for stmt in policy.statements:
+            how = statement_applies(stmt, req, ctx, policy.version, with_principal)
+            if how is None:
+                continue
+            hit = MatchedStatement(policy.source_id, policy.source_type, stmt.effect, stmt.index, stmt.sid)
+            if stmt.effect == "Deny":
+                denies.append(hit)
+            else:
+                allows.append((hit, how))
+
+
+def evaluate(
+    request: AuthzRequest,
+    identity_policies: Sequence[Policy] = (),
+    resource_policy: Policy | None = None,
+    permissions_boundary: Policy | None = None,
+    session_policies: Sequence[Policy] | None = None,
+) -> Decision:
+    """Decide one request. ``session_policies`` None means no session policy was passed (an empty
+    sequence would mean "passed, allowing nothing")."""
+    principal = request.principal
+    ctx = normalize_context(request.context, principal)
+    denies: list[MatchedStatement] = []
+    identity_allows: list[tuple[MatchedStatement, str]] = []
+    resource_allows: list[tuple[MatchedStatement, str]] = []
+    boundary_allows: list[tuple[MatchedStatement, str]] = []
+    session_allows: list[tuple[MatchedStatement, str]] = []
+    _scan(identity_policies, request, ctx, False, denies, identity_allows)
+    if resource_policy is not None:
+        _scan((resource_policy,), request, ctx, True, denies, resource_allows)
+    if permissions_boundary is not None:
+        _scan((permissions_boundary,), request, ctx, False, denies, boundary_allows)
+    if session_policies is not None:
+        _scan(session_policies, request, ctx, False, denies, session_allows)
+    if denies:
+        return Decision("explicitDeny", tuple(denies), "explicit-deny")
+
+    same_account = not request.resource_account or request.resource_account == principal.account
+    hows = {how for _, how in resource_allows}
+    matched_resource = tuple(m for m, _ in resource_allows)
+    boundary_ok = permissions_boundary is None or bool(boundary_allows)
+    session_ok = session_policies is None or bool(session_allows)
+    limits = tuple(m for m, _ in boundary_allows) + tuple(m for m, _ in session_allows)
+
+    if principal.kind == "root" and same_account:
+        return Decision("allowed", matched_resource, "root")
+    if principal.kind in ("anonymous", "service"):
+        if VIA_ANYONE in hows or DIRECT in hows:
+            return Decision("allowed", matched_resource, "resource-policy")
+        return Decision("implicitDeny", (), "no-allow")
+
+    own_allow = principal.kind == "root" or bool(identity_allows)
+    if same_account:
+        if DIRECT in hows or VIA_ANYONE in hows:
+            return Decision("allowed", matched_resource, "resource-policy")
+        if VIA_ROLE in hows or VIA_ACCOUNT in hows:
+            own_allow = True
+        if not own_allow:
+            return Decision("implicitDeny", (), "no-allow")
+        if not boundary_ok:
+            return Decision("implicitDeny", (), "boundary")
+        if not session_ok:
+            return Decision("implicitDeny", (), "session-policy")
+        return Decision("allowed", tuple(m for m, _ in identity_allows) + matched_resource + limits, "identity-policy")
+
+    # Cross-account: the principal's side and the resource's side must both allow.
+    if not own_allow:
+        return Decision("implicitDeny", (), "no-allow")
+    if not boundary_ok:
+        return Decision("implicitDeny", (), "boundary")
+    if not session_ok:
+        return Decision("implicitDeny", (), "session-policy")
+    if not resource_allows:
+        return Decision("implicitDeny", (), "cross-account-resource")
+    return Decision("allowed", tuple(m for m, _ in identity_allows) + matched_resource + limits, "cross-account")
+
+
+def resource_policy_allows(policy: Policy, request: AuthzRequest) -> bool:
+    """True when a resource-based policy by itself allows the principal (an Allow names it, no
+    Deny applies). Role trust policies are checked this way: the trust policy must allow the
+    principal whatever its identity policies say (IAM User Guide, "Granting a user permissions to
+    switch roles")."""
+    ctx = normalize_context(request.context, request.principal)
+    allowed = False
+    for stmt in policy.statements:
+        if statement_applies(stmt, request, ctx, policy.version, True) is None:
+            continue
+        if stmt.effect == "Deny":
+            return False
+        allowed = True
+    return allowed
