@@ -30,6 +30,15 @@ class Config:
     durability: str = "flush"
     # Seconds between background scrubs of every stored body (0: only `awsemu scrub`).
     scrub_interval: float = 3600.0
+    # Service tuning, mostly for tests that want time to pass faster (seconds unless named otherwise).
+    dynamodb_ttl_interval: float = 5.0  # how often the TTL sweeper looks (AWS promises "within days")
+    dynamodb_create_seconds: float = 0.0  # CREATING -> ACTIVE delay of new tables
+    dynamodb_shard_seconds: float = 4 * 3600.0  # stream shards roll over this often
+    s3_lifecycle_interval: float = 60.0  # how often the lifecycle sweeper runs
+    s3_lifecycle_day_seconds: float = 86400.0  # length of a lifecycle "day"
+    lambda_idle_seconds: float = 300.0  # idle execution environments are reaped after this
+    lambda_fork_server: bool = True  # False: start each environment as a fresh interpreter
+    lambda_retry_seconds: float = 1.0  # first retry delay of async invokes
     services: tuple[str, ...] = ("s3", "dynamodb", "dynamodbstreams", "sqs", "lambda", "iam", "sts")
 
     # Environment variable name of each setting (for the README table and the CLI).
@@ -58,13 +67,13 @@ def coerce(name: str, raw: str) -> object:
         return port
     if name == "data_dir":
         return Path(raw).expanduser()
-    if name == "ephemeral":
+    if name in _BOOLEAN:
         low = raw.strip().lower()
         if low in ("1", "true", "yes", "on"):
             return True
         if low in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"ephemeral must be true or false, got {raw!r}")
+        raise ValueError(f"{name.replace('_', ' ')} must be true or false, got {raw!r}")
     if name == "log_level":
         low = raw.strip().lower()
         if low not in ("critical", "error", "warning", "info", "debug", "trace"):
@@ -80,11 +89,18 @@ def coerce(name: str, raw: str) -> object:
         if low not in ("flush", "fsync"):
             raise ValueError(f"durability must be flush or fsync; got {raw!r}")
         return low
-    if name == "scrub_interval":
-        value = float(raw)
-        if value < 0:
-            raise ValueError(f"scrub interval must be >= 0 seconds, got {raw}")
-        return value
     if name == "services":
         return tuple(s.strip() for s in raw.split(",") if s.strip())
+    if name in _SECONDS:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{name.replace('_', ' ')} must be a number of seconds, got {raw!r}") from None
+        if value < 0:
+            raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {raw}")
+        return value
     return raw
+
+
+_BOOLEAN = {f.name for f in fields(Config) if f.type == "bool"}
+_SECONDS = {f.name for f in fields(Config) if f.type == "float"}

@@ -15,7 +15,6 @@ Accounts and regions are separate namespaces: a table is found by (account, regi
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Any
@@ -35,11 +34,10 @@ class DynamoDBProvider(Provider):
         super().__init__(storage, config)
         self.store = TableStore(storage.db)
         self.stream_writer = streams.StreamWriter(self.store)
-        self.stream_writer.shard_seconds = float(
-            os.environ.get("AWSEMU_DYNAMODB_SHARD_SECONDS", str(streams.DEFAULT_SHARD_SECONDS)))
+        self.stream_writer.shard_seconds = config.dynamodb_shard_seconds
         # How often the TTL sweeper looks for expired items (DynamoDB itself only promises "within days").
-        self.sweep_interval = float(os.environ.get("AWSEMU_DYNAMODB_TTL_INTERVAL", "5"))
-        self.store.creating_seconds = float(os.environ.get("AWSEMU_DYNAMODB_CREATE_SECONDS", "0"))
+        self.sweep_interval = config.dynamodb_ttl_interval
+        self.store.creating_seconds = config.dynamodb_create_seconds
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
 
