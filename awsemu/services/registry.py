@@ -13,6 +13,7 @@ PROVIDERS: dict[str, str] = {
     "sqs": "awsemu.services.sqs.provider:SqsProvider",
     "dynamodb": "awsemu.services.dynamodb.provider:DynamoDBProvider",
     "dynamodbstreams": "awsemu.services.dynamodb.streams_provider:DynamoDBStreamsProvider",
+    "lambda": "awsemu.services.lambda_.provider:LambdaProvider",
 }
 
 

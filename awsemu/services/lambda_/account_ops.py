@@ -1,0 +1,128 @@
+"""Account settings, tags and reserved concurrency, mixed into LambdaProvider.
+
+Reserved concurrency is checked by invoke.py (TooManyRequestsException when a function's in-flight
+invocations reach it); here it is only stored, within the account's limit of 1000 of which 100
+must stay unreserved, as in AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from awsemu.services.base import CallContext
+from awsemu.services.lambda_ import functions as fx
+from awsemu.services.lambda_.checks import ACCOUNT_CONCURRENCY, MIN_UNRESERVED, Fn
+from awsemu.services.lambda_.errors import InvalidParameterValueException, validation
+from awsemu.services.lambda_.functions import FunctionStore
+
+
+class AccountOperations:
+    """Needs from the provider: ``db``, ``store``, ``_lock`` and the helpers below."""
+
+    db: Any
+    store: FunctionStore
+    _lock: threading.RLock
+
+    def _unqualified(self, ctx: CallContext, function_name: str) -> Fn:
+        raise NotImplementedError
+
+    def _invalidate(self, fn: Fn) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _arn(fn: Fn, qualifier: str | None = None) -> str:
+        raise NotImplementedError
+
+    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
+                member: str = "functionName") -> tuple[Fn, str | None]:
+        raise NotImplementedError
+
+    def get_account_settings(self, ctx: CallContext) -> dict[str, Any]:
+        reserved = 0
+        count = 0
+        total = 0
+        for meta in self.store.all_metas(ctx.account_id, ctx.region):
+            count += 1
+            reserved += meta.reserved_concurrency or 0
+            seen: set[str] = set()
+            for config in self.store.versions(ctx.account_id, ctx.region, meta.name):
+                if config.blob_id not in seen:
+                    seen.add(config.blob_id)
+                    total += config.code_size
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": ACCOUNT_CONCURRENCY,
+                "UnreservedConcurrentExecutions": ACCOUNT_CONCURRENCY - reserved,
+            },
+            "AccountUsage": {"TotalCodeSize": total, "FunctionCount": count},
+        }
+
+    def _tag_target(self, ctx: CallContext, resource: str) -> Fn:
+        fn, qualifier = self._target(ctx, resource, member="resource")
+        if qualifier is not None:
+            raise InvalidParameterValueException("Tags are not supported on function versions or aliases.")
+        return fn
+
+    def tag_resource(self, ctx: CallContext, Resource: str, Tags: dict[str, str]) -> dict[str, Any]:
+        fn = self._tag_target(ctx, Resource)
+        with self._lock:
+            meta = self.store.require_meta(*fn)
+            meta.tags.update(Tags)
+            if len(meta.tags) > 50:
+                raise InvalidParameterValueException("Number of tags exceeds resource tag limit.")
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return {}
+
+    def untag_resource(self, ctx: CallContext, Resource: str, TagKeys: list[str]) -> dict[str, Any]:
+        fn = self._tag_target(ctx, Resource)
+        with self._lock:
+            meta = self.store.require_meta(*fn)
+            for key in TagKeys:
+                meta.tags.pop(key, None)
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return {}
+
+    def list_tags(self, ctx: CallContext, Resource: str) -> dict[str, Any]:
+        fn = self._tag_target(ctx, Resource)
+        return {"Tags": dict(self.store.require_meta(*fn).tags)}
+
+    def put_function_concurrency(self, ctx: CallContext, FunctionName: str,
+                                 ReservedConcurrentExecutions: int) -> dict[str, Any]:
+        fn = self._unqualified(ctx, FunctionName)
+        if ReservedConcurrentExecutions < 0:
+            raise validation(ReservedConcurrentExecutions, "reservedConcurrentExecutions",
+                             "Member must have value greater than or equal to 0")
+        with self._lock:
+            meta = self.store.require_meta(*fn)
+            others = sum(m.reserved_concurrency or 0 for m in self.store.all_metas(fn[0], fn[1]) if m.name != fn[2])
+            if ACCOUNT_CONCURRENCY - others - ReservedConcurrentExecutions < MIN_UNRESERVED:
+                raise InvalidParameterValueException(
+                    "Specified ReservedConcurrentExecutions for function decreases account's "
+                    f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."
+                )
+            meta.reserved_concurrency = ReservedConcurrentExecutions
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return {"ReservedConcurrentExecutions": ReservedConcurrentExecutions}
+
+    def get_function_concurrency(self, ctx: CallContext, FunctionName: str) -> dict[str, Any]:
+        fn = self._unqualified(ctx, FunctionName)
+        meta = self.store.require_meta(*fn)
+        if meta.reserved_concurrency is None:
+            return {}
+        return {"ReservedConcurrentExecutions": meta.reserved_concurrency}
+
+    def delete_function_concurrency(self, ctx: CallContext, FunctionName: str) -> dict[str, Any]:
+        fn = self._unqualified(ctx, FunctionName)
+        with self._lock:
+            meta = self.store.require_meta(*fn)
+            meta.reserved_concurrency = None
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return {}

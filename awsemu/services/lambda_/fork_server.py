@@ -1,0 +1,170 @@
+"""The fork server: a pre-initialized interpreter that forks execution environments on request.
+
+Started once per interpreter by pool.py as ``python fork_server.py`` (a plain script, so it imports
+nothing of awsemu). At start it imports the runtime loop (python_runtime.py) and, when installed,
+boto3 with the models handlers use most, so every environment forked from it begins with those
+modules already in memory (copy-on-write): a cold start costs one ``fork`` instead of an
+interpreter start plus imports — the local analogue of Lambda's snapshot start.
+
+Protocol on stdin/stdout, one JSON object per line:
+
+    -> {"id": 7, "env": {...}, "cwd": "/task", "log": "/path/log", "tmp": "/path/tmp",
+        "memory_mb": 128, "argv": null | ["/task/bootstrap"], "paths": ["/task", "/opt/python"]}
+    <- {"id": 7, "pid": 4242}                 (or {"id": 7, "error": "..."})
+    <- {"exit": 4242, "status": -9}           (whenever an environment ends; -N = killed by signal N)
+
+The child starts a new session (so the server can kill the environment with its subprocesses),
+dies with the fork server (PR_SET_PDEATHSIG), writes stdout/stderr to its log file, gets exactly
+the given environment variables, and either runs the Python runtime loop (``argv`` null) or
+``execve``s the custom runtime's bootstrap. The fork server exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import select
+import signal
+import sys
+import traceback
+from typing import Any
+
+import python_runtime
+
+PR_SET_PDEATHSIG = 1
+
+
+def _preload() -> None:
+    """Import what handlers import, once, before any fork."""
+    try:
+        import boto3  # noqa: F401  (optional: environments get it for free when it is installed)
+
+        # Building a client of each common service fills the default session's loader cache (models,
+        # endpoint rules, retry and partition data): a handler's own ``boto3.client("sqs")`` then
+        # reads no JSON file. Explicit dummy keys and region keep the session itself unresolved:
+        # credentials, region and endpoint come from the child's environment at its first client.
+        boto3.setup_default_session()
+        for service in ("sqs", "dynamodb", "s3", "lambda", "sts"):
+            boto3.client(service, region_name="us-east-1", aws_access_key_id="preload",
+                         aws_secret_access_key="preload", endpoint_url="http://127.0.0.1:9")
+    except Exception:  # noqa: BLE001 - no boto3 (or a broken one) only makes handlers import it themselves
+        pass
+
+
+def _set_pdeathsig() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for fd in wakeup_fds:
+        os.close(fd)
+    os.setsid()
+    _set_pdeathsig()
+    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(null)
+    env: dict[str, str] = request["env"]
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(request["cwd"])
+    argv = request.get("argv")
+    if argv:
+        os.execve(argv[0], argv, env)
+    python_runtime.limit_memory(int(request.get("memory_mb", 128)))
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # line-buffered, like the Lambda runtime's
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    sys.path[0:1] = list(request.get("paths") or [request["cwd"]])
+    python_runtime.main()
+
+
+def _spawn(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            _child(request, wakeup_fds)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:  # noqa: BLE001 - report anything to the environment's log, then die
+            traceback.print_exc()
+            code = 1
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+    return pid
+
+
+def _send(message: dict[str, Any]) -> None:
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(1, data):]
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        _send({"exit": pid, "status": code})
+
+
+def serve() -> None:
+    _preload()
+    # Everything imported so far lives as long as the fork server: keep the collector away from it,
+    # so neither it nor a child's collections touch (and copy-on-write) those pages.
+    gc.collect()
+    gc.freeze()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    _set_pdeathsig()
+    buffer = b""
+    _send({"ready": os.getpid()})
+    while True:
+        try:
+            readable, _, _ = select.select([0, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in readable:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
+            _reap()
+        if 0 in readable:
+            chunk = os.read(0, 65536)
+            if not chunk:
+                return
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                request = json.loads(line)
+                try:
+                    _send({"id": request["id"], "pid": _spawn(request, (wake_r, wake_w))})
+                except OSError as exc:
+                    _send({"id": request["id"], "error": str(exc)})
+
+
+if __name__ == "__main__":
+    serve()

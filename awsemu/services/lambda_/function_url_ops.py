@@ -1,0 +1,143 @@
+"""Function URL configurations (Create/Get/Update/Delete/ListFunctionUrlConfig[s]), control plane only.
+
+Kept in the function's meta record per qualifier (``""`` for $LATEST, else an alias name). The URL
+has AWS's shape, ``https://<32 chars>.lambda-url.<region>.on.aws/``; awsemu does not serve HTTP
+requests on it yet (that needs a Host route in the gateway), so it is stored and reported only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import threading
+from typing import Any
+
+from awsemu.services.base import CallContext
+from awsemu.services.lambda_ import functions as fx
+from awsemu.services.lambda_.checks import Fn, marker, page_size, unmarker
+from awsemu.services.lambda_.errors import ResourceConflictException, ResourceNotFoundException, validation
+from awsemu.services.lambda_.functions import LATEST, FunctionStore
+
+AUTH_TYPES = ("NONE", "AWS_IAM")
+INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _iso_now() -> str:
+    return fx.now_lambda().replace("+0000", "Z")
+
+
+class FunctionUrlOperations:
+    """Needs from the provider: ``db``, ``store``, ``_lock``, ``_target``, ``_arn``, ``_invalidate``."""
+
+    db: Any
+    store: FunctionStore
+    _lock: threading.RLock
+
+    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
+                member: str = "functionName") -> tuple[Fn, str | None]:
+        raise NotImplementedError
+
+    def _invalidate(self, fn: Fn) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _arn(fn: Fn, qualifier: str | None = None) -> str:
+        raise NotImplementedError
+
+    def _url_target(self, ctx: CallContext, function_name: str, qualifier: str | None) -> tuple[Fn, str]:
+        fn, qualifier = self._target(ctx, function_name, qualifier)
+        if qualifier is not None and qualifier != LATEST:
+            if qualifier.isdigit():
+                raise validation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "
+                                 r"((?!^\d+$)^[0-9a-zA-Z-_]+$)")
+            self.store.resolve(*fn, qualifier)  # the alias must exist
+        else:
+            self.store.require_meta(*fn)
+        return fn, "" if qualifier in (None, LATEST) else str(qualifier)
+
+    def _url_output(self, fn: Fn, key: str, config: dict[str, Any], with_modified: bool = True) -> dict[str, Any]:
+        out = {k: v for k, v in config.items() if with_modified or k != "LastModifiedTime"}
+        out["FunctionArn"] = self._arn(fn, key or None)
+        return out
+
+    @staticmethod
+    def _url_checks(auth_type: str | None, invoke_mode: str | None) -> None:
+        if auth_type is not None and auth_type not in AUTH_TYPES:
+            raise validation(auth_type, "authType", "Member must satisfy enum value set: [AWS_IAM, NONE]")
+        if invoke_mode is not None and invoke_mode not in INVOKE_MODES:
+            raise validation(invoke_mode, "invokeMode", "Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]")
+
+    def create_function_url_config(self, ctx: CallContext, FunctionName: str, AuthType: str,
+                                   Qualifier: str | None = None, Cors: dict[str, Any] | None = None,
+                                   InvokeMode: str | None = None) -> dict[str, Any]:
+        self._url_checks(AuthType, InvokeMode)
+        with self._lock:
+            fn, key = self._url_target(ctx, FunctionName, Qualifier)
+            meta = self.store.require_meta(*fn)
+            if key in meta.urls:
+                raise ResourceConflictException(
+                    f"Failed to create function url config for [functionArn = {self._arn(fn, key or None)}]. "
+                    "Error message:  FunctionUrlConfig exists for this Lambda function"
+                )
+            url_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
+            now = _iso_now()
+            config: dict[str, Any] = {
+                "FunctionUrl": f"https://{url_id}.lambda-url.{fn[1]}.on.aws/", "AuthType": AuthType,
+                "CreationTime": now, "LastModifiedTime": now, "InvokeMode": InvokeMode or "BUFFERED",
+            }
+            if Cors is not None:
+                config["Cors"] = Cors
+            meta.urls[key] = config
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return self._url_output(fn, key, config, with_modified=False)
+
+    def _require_url(self, ctx: CallContext, function_name: str, qualifier: str | None
+                     ) -> tuple[Fn, str, fx.FunctionMeta]:
+        fn, key = self._url_target(ctx, function_name, qualifier)
+        meta = self.store.require_meta(*fn)
+        if key not in meta.urls:
+            raise ResourceNotFoundException("The resource you requested does not exist.")
+        return fn, key, meta
+
+    def get_function_url_config(self, ctx: CallContext, FunctionName: str,
+                                Qualifier: str | None = None) -> dict[str, Any]:
+        fn, key, meta = self._require_url(ctx, FunctionName, Qualifier)
+        return self._url_output(fn, key, meta.urls[key])
+
+    def update_function_url_config(self, ctx: CallContext, FunctionName: str, Qualifier: str | None = None,
+                                   AuthType: str | None = None, Cors: dict[str, Any] | None = None,
+                                   InvokeMode: str | None = None) -> dict[str, Any]:
+        self._url_checks(AuthType, InvokeMode)
+        with self._lock:
+            fn, key, meta = self._require_url(ctx, FunctionName, Qualifier)
+            config = meta.urls[key]
+            for name, value in (("AuthType", AuthType), ("Cors", Cors), ("InvokeMode", InvokeMode)):
+                if value is not None:
+                    config[name] = value
+            config["LastModifiedTime"] = _iso_now()
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return self._url_output(fn, key, config)
+
+    def delete_function_url_config(self, ctx: CallContext, FunctionName: str,
+                                   Qualifier: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            fn, key, meta = self._require_url(ctx, FunctionName, Qualifier)
+            del meta.urls[key]
+            self.db.put(fx.meta_key(*fn), meta.to_bytes())
+            self._invalidate(fn)
+        return {}
+
+    def list_function_url_configs(self, ctx: CallContext, FunctionName: str, Marker: str | None = None,
+                                  MaxItems: int | None = None) -> dict[str, Any]:
+        fn, _ = self._target(ctx, FunctionName)
+        size = page_size(MaxItems)
+        after = unmarker(Marker)
+        meta = self.store.require_meta(*fn)
+        keys = sorted(k for k in meta.urls if after is None or k > after)
+        out: dict[str, Any] = {"FunctionUrlConfigs": [self._url_output(fn, k, meta.urls[k]) for k in keys[:size]]}
+        if len(keys) > size:
+            out["NextMarker"] = marker(keys[size - 1])
+        return out

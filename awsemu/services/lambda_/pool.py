@@ -1,0 +1,484 @@
+"""Execution environments: how they start (fork server), live (warm reuse), and end (reaping, kills).
+
+An :class:`Environment` is one local process bound to one function version and configuration (its
+``key``), plus the Runtime API endpoint it talks to (runtime_api.py). It is *warm* between
+invocations: the process stays, and with it the handler module's globals and its ``/tmp``
+(``TMPDIR``, a private directory). The :class:`Pool` keeps idle environments per key, hands one to
+each invocation (or starts one: a cold start), takes it back afterwards, and kills
+
+- environments idle longer than ``idle_seconds`` (``AWSEMU_LAMBDA_IDLE_SECONDS``, default 300),
+- an environment whose invocation timed out (the whole process group: its children die too),
+- every environment of a function whose code or configuration changed (``retire``).
+
+Cold starts go through the :class:`ForkServer` (fork_server.py): one long-lived interpreter that
+has already imported the runtime loop and boto3 forks each new environment, so a cold start costs
+a fork and a handler import. ``AWSEMU_LAMBDA_FORK_SERVER=0`` falls back to a plain interpreter
+start per environment (the benchmark compares both). Custom runtimes (``provided.*``) are forked
+and then ``exec`` their ``bootstrap``.
+
+Everything here runs on the server's event loop; nothing blocks it but a ``stat`` or a ``kill``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from awsemu.services.lambda_.runtime_api import NextEvent, RuntimeApiServer
+
+log = logging.getLogger("awsemu.lambda")
+
+HERE = Path(__file__).resolve().parent
+FORK_SERVER_SCRIPT = HERE / "fork_server.py"
+PYTHON_RUNTIME_SCRIPT = HERE / "python_runtime.py"
+INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
+
+
+class EnvironmentFailed(Exception):
+    """The environment could not start or died; ``error_type``/``message`` are AWS's words for it."""
+
+    def __init__(self, error_type: str, message: str, body: bytes | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.body = body
+
+
+@dataclass
+class EnvSpec:
+    """How to start an environment: its variables, code directory, and runtime entry point."""
+
+    env: dict[str, str]
+    task_root: str
+    memory_mb: int
+    argv: list[str] | None = None  # custom runtime: the bootstrap; None: the Python runtime loop
+    paths: list[str] = field(default_factory=list)  # sys.path head for the Python runtime
+
+
+@dataclass
+class Answer:
+    """What the runtime posted for an invocation: ``error_type`` is None for a response."""
+
+    body: bytes
+    error_type: str | None = None
+
+
+class Environment:
+    """One execution environment: its process, its Runtime API endpoint, its current invocation."""
+
+    def __init__(self, key: Hashable, env_dir: Path) -> None:
+        loop = asyncio.get_running_loop()
+        self.id = uuid.uuid4().hex
+        self.key = key
+        self.dir = env_dir
+        self.log_path = env_dir / "log"
+        self.tmp_dir = env_dir / "tmp"
+        self.pid = 0
+        self.api = RuntimeApiServer(self)
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.dead = False
+        self.retired = False
+        self.forked = False  # started by the fork server (not a plain interpreter start)
+        self.last_used = time.monotonic()
+        self._pending: NextEvent | None = None
+        self._waiter: asyncio.Future[NextEvent] | None = None
+        self._current: tuple[str, asyncio.Future[Answer]] | None = None
+
+    # -- the Runtime API side (runtime_api.RuntimeHandler) ----------------------------------
+    async def next_event(self) -> NextEvent:
+        if not self.ready.done():
+            self.ready.set_result(None)
+        if self._pending is not None:
+            event, self._pending = self._pending, None
+            return event
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            return await self._waiter
+        finally:
+            self._waiter = None
+
+    def _answer(self, request_id: str, answer: Answer) -> bool:
+        if self._current is None or self._current[0] != request_id:
+            return False
+        future = self._current[1]
+        if not future.done():
+            future.set_result(answer)
+        return True
+
+    def invocation_response(self, request_id: str, body: bytes) -> bool:
+        return self._answer(request_id, Answer(body))
+
+    def invocation_error(self, request_id: str, body: bytes, error_type: str) -> bool:
+        return self._answer(request_id, Answer(body, error_type))
+
+    def init_error(self, body: bytes, error_type: str) -> None:
+        failure = EnvironmentFailed(error_type, _message_of(body) or error_type, body)
+        if not self.ready.done():
+            self.ready.set_exception(failure)
+        elif self._current is not None and not self._current[1].done():
+            self._current[1].set_exception(failure)
+
+    # -- the pool side -----------------------------------------------------------------------
+    def dispatch(self, event: NextEvent) -> asyncio.Future[Answer]:
+        """Hand ``event`` to the runtime (now if it is polling, else at its next poll)."""
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._current = (event.request_id, future)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(event)
+        else:
+            self._pending = event
+        return future
+
+    def finish(self) -> None:
+        self._current = None
+
+    def exited(self, status: int) -> None:
+        """The process ended: fail whoever waits on it."""
+        if self.dead:
+            return
+        self.dead = True
+        reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
+        failure = EnvironmentFailed("Runtime.ExitError", f"RequestId: {{id}} Error: Runtime exited with error: {reason}")
+        if not self.ready.done():
+            self.ready.set_exception(failure)
+            self.ready.exception()  # nobody may be waiting any more: mark it retrieved
+        if self._current is not None and not self._current[1].done():
+            self._current[1].set_exception(failure)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.cancel()
+        self.api.close()
+
+    def kill(self) -> None:
+        if self.pid and not self.dead:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def read_log(self, start: int, at_most: int) -> bytes:
+        """The last ``at_most`` bytes written since offset ``start``."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(max(start, f.seek(0, os.SEEK_END) - at_most))
+                return f.read(at_most)
+        except OSError:
+            return b""
+
+
+def _log_failure(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("the Lambda fork server did not start: %s", future.exception())
+
+
+def _message_of(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+        return str(doc.get("errorMessage", "")) if isinstance(doc, dict) else ""
+    except ValueError:
+        return ""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name[3:].lower().replace("kill", "killed")
+    except ValueError:
+        return str(number)
+
+
+class ForkServer:
+    """The pre-initialized interpreter of fork_server.py, driven over its stdin/stdout."""
+
+    def __init__(self, on_exit: Any, on_lost: Any) -> None:
+        self.on_exit = on_exit
+        self.on_lost = on_lost
+        self.proc: asyncio.subprocess.Process | None = None
+        self._ids = itertools.count(1)
+        self._calls: dict[int, asyncio.Future[int]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._starting: asyncio.Future[None] | None = None
+
+    async def ensure_started(self) -> None:
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._starting)
+
+    async def _start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(FORK_SERVER_SCRIPT),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 20,
+        )
+        assert self.proc.stdout is not None
+        line = await self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the Lambda fork server exited at start")
+        self._reader = asyncio.ensure_future(self._read_loop())
+
+    async def _read_loop(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            line = await self.proc.stdout.readline()
+            if not line:
+                break
+            message = json.loads(line)
+            if "exit" in message:
+                self.on_exit(message["exit"], message["status"])
+            elif "id" in message:
+                future = self._calls.pop(message["id"], None)
+                if future is not None and not future.done():
+                    if "pid" in message:
+                        future.set_result(message["pid"])
+                    else:
+                        future.set_exception(OSError(message.get("error", "fork failed")))
+        for future in self._calls.values():
+            if not future.done():
+                future.set_exception(OSError("the Lambda fork server exited"))
+        self._calls.clear()
+        self._starting = None  # the next cold start starts a new fork server
+        if self.proc is not None:
+            log.warning("the Lambda fork server exited; its environments died with it")
+            self.proc = None
+            self.on_lost()  # their exits will never be reported: PDEATHSIG killed them
+
+    async def spawn(self, spec: EnvSpec, env_dir: Path) -> int:
+        await self.ensure_started()
+        assert self.proc is not None and self.proc.stdin is not None
+        call_id = next(self._ids)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._calls[call_id] = future
+        request = {"id": call_id, "env": spec.env, "cwd": spec.task_root, "log": str(env_dir / "log"),
+                   "memory_mb": spec.memory_mb, "argv": spec.argv, "paths": spec.paths}
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
+        return await future
+
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    async def close(self) -> None:
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        if proc.stdin is not None:
+            proc.stdin.close()  # the fork server exits at EOF; its children die with it (PDEATHSIG)
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+class Pool:
+    """Idle environments per key, cold starts, reaping. One per provider, on the event loop."""
+
+    def __init__(self, envs_dir: Path, idle_seconds: float, use_fork_server: bool = True) -> None:
+        self.envs_dir = envs_dir
+        self.idle_seconds = idle_seconds
+        self.use_fork_server = use_fork_server
+        self.fork_server = ForkServer(self._exited, self._fork_server_lost)
+        self.idle: dict[Hashable, list[Environment]] = {}
+        self.by_pid: dict[int, Environment] = {}
+        self.all: set[Environment] = set()
+        self._reaper: asyncio.Task[None] | None = None
+        self._children: set[asyncio.Task[None]] = set()
+        self._prewarm: asyncio.Future[None] | None = None
+        # exits reported before the spawn's own reply was handled (a runtime that dies at once)
+        self._early_exits: dict[int, int] = {}
+
+    def prewarm(self) -> None:
+        """Start the fork server in the background (a function exists: invokes will come)."""
+        if self.use_fork_server and self._prewarm is None:
+            self._prewarm = asyncio.ensure_future(self.fork_server.ensure_started())
+            self._prewarm.add_done_callback(_log_failure)
+
+    # -- acquiring ---------------------------------------------------------------------------
+    def take_idle(self, key: Hashable) -> Environment | None:
+        stack = self.idle.get(key)
+        while stack:
+            env = stack.pop()  # most recently used first: its caches are warmest
+            if not env.dead:
+                return env
+        return None
+
+    async def start_environment(self, key: Hashable, spec: EnvSpec) -> Environment:
+        """A cold start: spawn, then wait until the runtime polls ``next`` (or fails its init)."""
+        self._ensure_reaper()
+        env_dir = self.envs_dir / uuid.uuid4().hex
+        env = Environment(key, env_dir)
+        env.tmp_dir.mkdir(parents=True)
+        address = await env.api.start()
+        spec.env = {**spec.env, "AWS_LAMBDA_RUNTIME_API": address, "TMPDIR": str(env.tmp_dir)}
+        self.all.add(env)
+        try:
+            if self.use_fork_server:
+                env.pid = await self.fork_server.spawn(spec, env_dir)
+                env.forked = True
+            else:
+                env.pid = await self._spawn_plain(env, spec)
+            self.by_pid[env.pid] = env
+            if env.pid in self._early_exits:
+                self._exited(env.pid, self._early_exits.pop(env.pid))
+            await asyncio.wait_for(asyncio.shield(env.ready), INIT_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self.discard(env)
+            raise EnvironmentFailed("Runtime.InitTimeout", f"Init phase did not complete in {INIT_TIMEOUT_S:.0f} s")
+        except BaseException:
+            self.discard(env)
+            raise
+        return env
+
+    async def _spawn_plain(self, env: Environment, spec: EnvSpec) -> int:
+        argv = spec.argv or [sys.executable, str(PYTHON_RUNTIME_SCRIPT)]
+        variables = dict(spec.env)
+        if spec.argv is None and spec.paths:  # the fork server sets sys.path itself; a new interpreter reads this
+            variables["PYTHONPATH"] = os.pathsep.join(spec.paths)
+        with open(env.log_path, "ab") as out:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, env=variables, cwd=spec.task_root, stdin=asyncio.subprocess.DEVNULL,
+                stdout=out, stderr=out, start_new_session=True,
+            )
+
+        async def wait() -> None:
+            status = await proc.wait()
+            self._exited(proc.pid, status)
+
+        task = asyncio.ensure_future(wait())
+        self._children.add(task)
+        task.add_done_callback(self._children.discard)
+        return proc.pid
+
+    # -- giving back ---------------------------------------------------------------------------
+    def release(self, env: Environment) -> None:
+        env.finish()
+        if env.dead:
+            return
+        if env.retired:
+            self.discard(env)
+            return
+        env.last_used = time.monotonic()
+        self.idle.setdefault(env.key, []).append(env)
+
+    def discard(self, env: Environment) -> None:
+        """Kill ``env`` now; its exit report cleans up."""
+        env.finish()
+        stack = self.idle.get(env.key)
+        if stack and env in stack:
+            stack.remove(env)
+        if env.pid and not env.dead:
+            env.kill()
+        else:
+            self._forget(env)
+        env.api.close()
+
+    def retire(self, match: Any) -> int:
+        """Kill the idle environments whose key satisfies ``match(key)``; busy ones are discarded by
+        their invocation when it sees the key is stale. Returns how many were killed."""
+        killed = 0
+        for env in self.all:
+            if match(env.key):
+                env.retired = True
+        for key in [k for k in self.idle if match(k)]:
+            for env in self.idle.pop(key):
+                self.discard(env)
+                killed += 1
+        return killed
+
+    def _exited(self, pid: int, status: int) -> None:
+        env = self.by_pid.pop(pid, None)
+        if env is None:
+            if len(self._early_exits) > 1000:  # exits of environments nobody waits for any more
+                self._early_exits.clear()
+            self._early_exits[pid] = status
+            return
+        env.exited(status)
+        stack = self.idle.get(env.key)
+        if stack and env in stack:
+            stack.remove(env)
+        self._forget(env)
+
+    def _fork_server_lost(self) -> None:
+        for pid in list(self.by_pid):
+            if self.by_pid[pid].forked:
+                self._exited(pid, -signal.SIGKILL)
+
+    def _forget(self, env: Environment) -> None:
+        env.dead = True
+        self.all.discard(env)
+        try:  # its /tmp may be big: remove it off the event loop
+            asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, env.dir, True)
+        except RuntimeError:
+            shutil.rmtree(env.dir, ignore_errors=True)
+
+    # -- reaping -------------------------------------------------------------------------------
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.ensure_future(self._reap_loop())
+
+    async def _reap_loop(self) -> None:
+        period = max(0.2, min(self.idle_seconds / 4, 10.0))
+        while True:
+            await asyncio.sleep(period)
+            self.reap()
+
+    def reap(self) -> int:
+        cutoff = time.monotonic() - self.idle_seconds
+        reaped = 0
+        for key, stack in list(self.idle.items()):
+            for env in [e for e in stack if e.last_used <= cutoff]:
+                self.discard(env)
+                reaped += 1
+            if not stack:
+                self.idle.pop(key, None)
+        return reaped
+
+    def stats(self) -> dict[str, int]:
+        return {"environments": len(self.all), "idle": sum(len(s) for s in self.idle.values())}
+
+    def pids(self) -> list[int]:
+        return [e.pid for e in self.all if e.pid and not e.dead]
+
+    def close_now(self) -> None:
+        """Synchronous shutdown: kill every environment, let the fork server go (stdin EOF)."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for env in list(self.all):
+            self.discard(env)
+        self.idle.clear()
+        proc = self.fork_server.proc
+        if proc is not None and proc.stdin is not None:
+            proc.stdin.close()
+        for task in list(self._children):
+            task.cancel()
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for env in list(self.all):
+            self.discard(env)
+        self.idle.clear()
+        await self.fork_server.close()
+        for task in list(self._children):
+            task.cancel()

@@ -1,0 +1,184 @@
+"""Lambda figures: control plane, cold and warm invokes, fork server vs interpreter start, memory.
+
+Two servers run side by side: one with the fork server (the default) and one with
+``AWSEMU_LAMBDA_FORK_SERVER=0`` (each environment a new interpreter). Invokes go through boto3
+(what users run), so every figure includes the client's signing and parsing; the warm invoke is
+also measured with a raw keep-alive HTTP client to show the server's own share.
+
+- CreateFunction: median over 10 functions (zip of one small handler module);
+- cold invoke: the first invoke of a new function (fork server already running), median over 10,
+  with a plain handler and with a handler that imports boto3 at module level;
+- warm invoke: 200 sequential invokes of one function, p50 and p99;
+- 20 concurrent invokes of one function from 20 threads: wall time when all 20 are cold, then warm;
+- memory of a warm environment: RSS and USS (pages it does not share with the fork server).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import statistics
+import threading
+import time
+import uuid
+import zipfile
+from urllib.parse import urlparse
+
+import psutil
+from botocore.config import Config as BotoConfig
+
+from awsemu.testing.plugin import make_client
+from awsemu.testing.server import ServerProcess
+
+ROLE = "arn:aws:iam::000000000000:role/bench"
+PLAIN = "def handler(event, context):\n    return event\n"
+WITH_BOTO3 = "import boto3\nS3 = boto3.client('s3')\ndef handler(event, context):\n    return event\n"
+
+
+def _zip(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("lambda_function.py", source)
+    return buf.getvalue()
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class Bench:
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.lam = make_client(server.endpoint, "lambda",
+                               config=BotoConfig(retries={"max_attempts": 1}, read_timeout=120,
+                                                 max_pool_connections=32))
+
+    def create(self, source: str = PLAIN) -> tuple[str, float]:
+        name = f"b-{uuid.uuid4().hex[:10]}"
+        started = time.perf_counter()
+        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
+                                 Handler="lambda_function.handler", Code={"ZipFile": _zip(source)}, Timeout=60)
+        return name, time.perf_counter() - started
+
+    def invoke(self, name: str) -> float:
+        started = time.perf_counter()
+        out = self.lam.invoke(FunctionName=name, Payload=b'{"k": 1}')
+        out["Payload"].read()
+        elapsed = time.perf_counter() - started
+        if out.get("FunctionError"):
+            raise RuntimeError(f"{name} failed: {out}")
+        return elapsed
+
+    def cold(self, source: str, n: int = 10) -> float:
+        return statistics.median(self.invoke(self.create(source)[0]) for _ in range(n))
+
+    def concurrent(self, name: str, n: int = 20) -> float:
+        barrier = threading.Barrier(n + 1)
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            barrier.wait()
+            try:
+                self.invoke(name)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(n)]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return time.perf_counter() - started
+
+    def environments(self) -> list[psutil.Process]:
+        assert self.server.proc is not None
+        root = psutil.Process(self.server.proc.pid)
+        found = []
+        for child in root.children(recursive=True):
+            try:
+                if "fork_server.py" in " ".join(child.cmdline()) and child.ppid() == root.pid:
+                    continue  # the fork server itself
+            except psutil.Error:
+                continue
+            found.append(child)
+        return found
+
+
+def raw_warm(endpoint: str, name: str, n: int = 200) -> list[float]:
+    url = urlparse(endpoint)
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    auth = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, "
+            "SignedHeaders=host, Signature=" + "0" * 64)
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b'{"k": 1}',
+                     headers={"Authorization": auth, "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        times.append(time.perf_counter() - started)
+    conn.close()
+    return times
+
+
+def main() -> None:
+    rows: list[tuple[str, str]] = []
+    fork = ServerProcess(env={"AWSEMU_LOG_LEVEL": "warning"})
+    plain = ServerProcess(env={"AWSEMU_LAMBDA_FORK_SERVER": "0", "AWSEMU_LOG_LEVEL": "warning"})
+    try:
+        fork.start()
+        plain.start()
+        fb, pb = Bench(fork), Bench(plain)
+        creates = [fb.create()[1] for _ in range(10)]
+        rows.append(("CreateFunction, median of 10 (ms)", _ms(statistics.median(creates))))
+        fb.invoke(fb.create()[0])  # the fork server is up and warm
+        pb.invoke(pb.create()[0])
+        rows.append(("cold invoke via fork server, median of 10 (ms)", _ms(fb.cold(PLAIN))))
+        rows.append(("cold invoke via interpreter start, median of 10 (ms)", _ms(pb.cold(PLAIN))))
+        rows.append(("cold invoke, handler imports boto3, fork server (ms)", _ms(fb.cold(WITH_BOTO3, 5))))
+        rows.append(("cold invoke, handler imports boto3, interpreter start (ms)", _ms(pb.cold(WITH_BOTO3, 5))))
+        name, _ = fb.create()
+        fb.invoke(name)
+        warm = [fb.invoke(name) for _ in range(200)]
+        rows.append(("warm invoke p50, boto3, 200 sequential (ms)", _ms(_pct(warm, 0.5))))
+        rows.append(("warm invoke p99, boto3, 200 sequential (ms)", _ms(_pct(warm, 0.99))))
+        raw = raw_warm(fork.endpoint, name)
+        rows.append(("warm invoke p50, raw keep-alive HTTP (ms)", _ms(_pct(raw, 0.5))))
+        rows.append(("warm invoke p99, raw keep-alive HTTP (ms)", _ms(_pct(raw, 0.99))))
+        name, _ = fb.create()
+        rows.append(("20 concurrent invokes, all cold, fork server: wall (ms)", _ms(fb.concurrent(name))))
+        rows.append(("20 concurrent invokes, warm: wall (ms)", _ms(fb.concurrent(name))))
+        name, _ = pb.create()
+        rows.append(("20 concurrent invokes, all cold, interpreter start: wall (ms)", _ms(pb.concurrent(name))))
+        envs = fb.environments()
+        rss = [p.memory_full_info() for p in envs]
+        if rss:
+            rows.append((f"warm environment RSS, median of {len(rss)} (MiB)",
+                         f"{statistics.median(m.rss for m in rss) / 2**20:.1f}"))
+            rows.append((f"warm environment USS (unshared), median of {len(rss)} (MiB)",
+                         f"{statistics.median(m.uss for m in rss) / 2**20:.1f}"))
+        penvs = pb.environments()
+        prss = [p.memory_full_info() for p in penvs]
+        if prss:
+            rows.append((f"interpreter-start environment USS, median of {len(prss)} (MiB)",
+                         f"{statistics.median(m.uss for m in prss) / 2**20:.1f}"))
+    finally:
+        fork.close()
+        plain.close()
+    print("| measure | value |")
+    print("|---|---|")
+    for label, value in rows:
+        print(f"| {label} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
