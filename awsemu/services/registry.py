@@ -10,6 +10,7 @@ from awsemu.services.base import Provider
 PROVIDERS: dict[str, str] = {
     "sts": "awsemu.services.sts.provider:StsProvider",
     "iam": "awsemu.services.iam.provider:IamProvider",
+    "s3": "awsemu.services.s3.provider:S3Provider",
     "sqs": "awsemu.services.sqs.provider:SqsProvider",
     "dynamodb": "awsemu.services.dynamodb.provider:DynamoDBProvider",
     "dynamodbstreams": "awsemu.services.dynamodb.streams_provider:DynamoDBStreamsProvider",
