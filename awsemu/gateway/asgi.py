@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from awsemu.auth.enforcement import AuthGuard
 from awsemu.auth.identity import identify
-from awsemu.gateway import service_router
+from awsemu.gateway import s3_edge, service_router
 from awsemu.gateway.errors import unknown_service_response
 from awsemu.protocol import awschunked
 from awsemu.protocol.http import Headers, WireRequest, WireResponse
@@ -38,7 +38,16 @@ class NotImplementedOperation(ServiceError):
     status = 501
 
 
-def _body_reader(receive: Receive) -> tuple[Callable[[], Awaitable[bytes]], Callable[[], AsyncIterator[bytes]]]:
+class _BodyState:
+    __slots__ = ("finished",)
+
+    def __init__(self) -> None:
+        self.finished = False
+
+
+def _body_reader(
+    receive: Receive, state: _BodyState
+) -> tuple[Callable[[], Awaitable[bytes]], Callable[[], AsyncIterator[bytes]]]:
     """Two views of one ASGI body: read it whole, or stream it chunk by chunk (only one is used)."""
 
     async def read() -> bytes:
@@ -50,6 +59,7 @@ def _body_reader(receive: Receive) -> tuple[Callable[[], Awaitable[bytes]], Call
                 break
             parts.append(message.get("body", b""))
             more = message.get("more_body", False)
+        state.finished = True
         return b"".join(parts)
 
     async def stream() -> AsyncIterator[bytes]:
@@ -62,8 +72,14 @@ def _body_reader(receive: Receive) -> tuple[Callable[[], Awaitable[bytes]], Call
             more = message.get("more_body", False)
             if chunk:
                 yield chunk
+        state.finished = True
 
     return read, stream
+
+
+def _has_body(headers: Headers) -> bool:
+    length = headers.get("content-length")
+    return (length is not None and length.strip() not in ("", "0")) or "transfer-encoding" in headers
 
 
 def _aws_chunked(
@@ -101,7 +117,8 @@ class Gateway:
         started = time.perf_counter()
         headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-        read, stream = _body_reader(receive)
+        body_state = _BodyState()
+        read, stream = _body_reader(receive, body_state)
         if awschunked.is_aws_chunked(headers.get("x-amz-content-sha256"), headers.get("content-encoding")):
             read, stream = _aws_chunked(stream, headers.get("x-amz-decoded-content-length"))
         request = WireRequest(
@@ -126,6 +143,13 @@ class Gateway:
         else:
             request.host_bucket = route.host_bucket
             response, operation_name = await self._dispatch(route, request, identity, scope, request_id)
+            if route.service == "s3":
+                s3_edge.add_cors_headers(request, response, self.providers.get("s3"))
+        if not body_state.finished and _has_body(headers):
+            # Answered before the body was read (an early error): a client that sent
+            # `Expect: 100-continue` would wait for a 100 that never comes, and unread bytes would
+            # be parsed as the next request. Closing the connection settles both.
+            response.headers.append(("Connection", "close"))
         await self._send(send, response, request.method)
         log.info(
             "%s %s %d %.1fms",
@@ -135,12 +159,44 @@ class Gateway:
             (time.perf_counter() - started) * 1000,
         )
 
+    async def _function_url(self, scope: Scope, headers: Headers, raw_path: Any,
+                            read: Callable[[], Awaitable[bytes]], send: Send, started: float) -> None:
+        """A request on a Lambda function URL: plain HTTP handed to the Lambda provider as data."""
+        provider = self.providers.get("lambda")
+        serve = getattr(provider, "serve_function_url", None)
+        if serve is None:
+            response = WireResponse(status=404, headers=[("content-type", "application/json")],
+                                    body=b'{"Message":"Lambda is not enabled"}')
+        else:
+            client = scope.get("client") or ("127.0.0.1", 0)
+            path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path
+            try:
+                status, out_headers, body = await serve(
+                    method=scope["method"], raw_path=path,
+                    query_string=scope.get("query_string", b"").decode("latin-1"),
+                    headers=list(headers.items()), body=await read(), source_ip=client[0],
+                    endpoint=_endpoint(scope, Headers()))  # awsemu itself, not the URL's host
+            except Exception:
+                log.exception("internal error serving a function URL")
+                status, out_headers, body = 500, [("content-type", "application/json")], b'{"Message":null}'
+            response = WireResponse(status=status, headers=out_headers, body=body)
+        await self._send(send, response, scope["method"])
+        log.info("lambda function-url %d %.1fms", response.status, (time.perf_counter() - started) * 1000)
+
     async def _dispatch(
         self, route: service_router.Route, request: WireRequest, identity: Any, scope: Scope, request_id: str
     ) -> tuple[WireResponse, str]:
         codec = codec_for(route.service, route.protocol)
         operation = None
         try:
+            if route.service == "s3":
+                answer = await s3_edge.before_operation(
+                    request, self.providers.get("s3"),
+                    lambda name: self._context(route, name, identity, scope, request, request_id),
+                    codec.base_headers(request_id),  # type: ignore[attr-defined]
+                )
+                if answer is not None:
+                    return answer, "PostObject" if request.method == "POST" else "Preflight"
             parsed = await codec.parse(request)
             operation = parsed.operation
             # Auth (awsemu/auth/enforcement.py): identify IAM/STS keys; verify in sigv4 mode; authorize
@@ -158,20 +214,7 @@ class Gateway:
                 raise NotImplementedOperation(
                     f"The {operation.name} operation of {route.service} is not implemented by awsemu yet."
                 )
-            client = scope.get("client") or ("127.0.0.1", 0)
-            ctx = CallContext(
-                service=route.service,
-                operation=operation.name,
-                account_id=identity.account_id,
-                region=identity.region,
-                access_key_id=identity.access_key_id,
-                principal_arn=identity.principal_arn,
-                user_id=identity.user_id,
-                request_id=request_id,
-                endpoint=_endpoint(scope, request.headers),
-                source_ip=client[0],
-                secure_transport=scope.get("scheme") == "https",
-            )
+            ctx = self._context(route, operation.name, identity, scope, request, request_id)
             if inspect.iscoroutinefunction(handler):
                 output = await handler(ctx, **parsed.params)
             elif getattr(handler, "runs_inline", False):
@@ -191,6 +234,24 @@ class Gateway:
                 sender_fault=False,
             )
             return codec.serialize_error(operation, failure, request_id), operation.name if operation else "-"
+
+    @staticmethod
+    def _context(route: service_router.Route, operation: str, identity: Any, scope: Scope, request: WireRequest,
+                 request_id: str) -> CallContext:
+        client = scope.get("client") or ("127.0.0.1", 0)
+        return CallContext(
+            service=route.service,
+            operation=operation,
+            account_id=identity.account_id,
+            region=identity.region,
+            access_key_id=identity.access_key_id,
+            principal_arn=identity.principal_arn,
+            user_id=identity.user_id,
+            request_id=request_id,
+            endpoint=_endpoint(scope, request.headers),
+            source_ip=client[0],
+            secure_transport=scope.get("scheme") == "https",
+        )
 
     @staticmethod
     async def _send(send: Send, response: WireResponse, method: str) -> None:

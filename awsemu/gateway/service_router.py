@@ -30,6 +30,10 @@ _LOCALHOST_VHOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.localhost(?:
 _S3_ENDPOINT_LABELS = {"s3"}
 
 
+# Lambda function URLs: <32-char url id>.lambda-url.<region>.<anything> (on.aws, localhost, ...).
+_FUNCTION_URL_HOST = re.compile(r"^[a-z0-9]{32}\.lambda-url\.[a-z0-9\-]+\.")
+
+
 @dataclass(frozen=True)
 class Route:
     service: str
@@ -47,6 +51,18 @@ def _query_actions() -> dict[str, str]:
         for op in service_model(service).operation_names:
             table.setdefault(op, service)
     return table
+
+
+FUNCTION_URL_ROUTE = Route("lambda", "function-url")
+
+
+def function_url_route(host: str) -> Route | None:
+    """Route("lambda", "function-url") for a request on a Lambda function URL, else None.
+
+    The gateway calls this only when the Host contains ``.lambda-url.`` (one substring test on the
+    normal path); such requests are plain HTTP for the function, not AWS API calls.
+    """
+    return FUNCTION_URL_ROUTE if _FUNCTION_URL_HOST.match(host.lower()) else None
 
 
 def host_bucket(host: str) -> str | None:

@@ -26,8 +26,11 @@ def _operations_with_output(shape_name: str) -> list[str]:
             and model.operation_model(n).output_shape.name == shape_name]
 
 
+STATUS_MEMBERS = {"GetObjectOutput", "HeadObjectOutput", "AwsemuPartialStatusCode"}
+
+
 def test_every_patch_entry_is_covered_here() -> None:
-    assert set(PATCH["shapes"]) == set(ROOT_NAMES) | set(ERRORS)
+    assert set(PATCH["shapes"]) == set(ROOT_NAMES) | set(ERRORS) | STATUS_MEMBERS
     assert set(PATCH["metadata"]) == {"xmlNamespace", "awsemuXmlText"}
     assert set(PATCH["operations"]) == {"ListDirectoryBuckets"}
 
@@ -94,3 +97,13 @@ def test_list_directory_buckets_priority(glue: Any) -> None:
     router = codec_for("s3").router
     found = router.match("GET", "/", {}, Headers())
     assert found is not None and found.route.operation.name == "ListBuckets"
+
+
+@pytest.mark.parametrize("operation", ["GetObject", "HeadObject"])
+def test_partial_content_status_member(operation: str) -> None:
+    codec = codec_for("s3")
+    op = service_model("s3").operation_model(operation)
+    partial = codec.serialize(op, {"StatusCode": 206, "ContentRange": "bytes 0-1/10", "ContentLength": 2}, "rid")
+    assert partial.status == 206
+    assert partial.header("Content-Range") == "bytes 0-1/10"
+    assert codec.serialize(op, {"ContentLength": 10}, "rid").status == 200

@@ -1,0 +1,64 @@
+"""What S3 does at the HTTP edge that is not an operation of its model:
+
+- CORS preflight: ``OPTIONS /bucket[/key]`` answered from the bucket's CORS rules;
+- CORS headers on every answer to a request that carries ``Origin``;
+- browser form uploads (``POST /bucket`` with ``multipart/form-data``, "POST Object"), which
+  botocore's model does not describe;
+- presigned-URL expiry, which S3 enforces in every auth mode ("Request has expired").
+
+The S3 provider holds the rules (``cors_preflight``, ``cors_headers``, ``post_object``); this module
+only decides when they apply and turns their plain answers into responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import unquote
+
+from awsemu.protocol.http import WireRequest, WireResponse
+from awsemu.services.base import CallContext
+from awsemu.services.s3.presign import check_presigned_expiry
+
+
+def request_bucket(request: WireRequest) -> str | None:
+    """The bucket a request addresses: from the Host (virtual-hosted) or the first path segment."""
+    if request.host_bucket:
+        return request.host_bucket
+    first = request.raw_path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+    return unquote(first) or None
+
+
+async def before_operation(
+    request: WireRequest, provider: Any, make_context: Callable[[str], CallContext], ids: list[tuple[str, str]]
+) -> WireResponse | None:
+    """Answer the requests that are not model operations; raise the S3 error for expired URLs."""
+    if "X-Amz-" in request.query_string or "Signature=" in request.query_string:
+        check_presigned_expiry(request.query())
+    if provider is None:
+        return None
+    bucket = request_bucket(request)
+    if request.method == "OPTIONS" and bucket:
+        headers = provider.cors_preflight(
+            bucket,
+            request.headers.get("origin"),
+            request.headers.get("access-control-request-method"),
+            request.headers.get("access-control-request-headers"),
+        )
+        return WireResponse(200, [*headers.items(), *ids, ("Content-Length", "0")], b"")
+    content_type = request.headers.get("content-type") or ""
+    is_bucket_path = request.host_bucket is not None or request.raw_path.rstrip("/").count("/") <= 1
+    if request.method == "POST" and bucket and is_bucket_path and content_type.startswith("multipart/form-data"):
+        assert request.stream is not None
+        status, headers, body = await provider.post_object(make_context("PostObject"), bucket, content_type,
+                                                           request.stream())
+        return WireResponse(status, [*headers.items(), *ids], body)
+    return None
+
+
+def add_cors_headers(request: WireRequest, response: WireResponse, provider: Any) -> None:
+    origin = request.headers.get("origin")
+    if not origin or provider is None or request.method == "OPTIONS":
+        return
+    extra = provider.cors_headers(request_bucket(request), origin, request.method)
+    response.headers.extend(extra.items())
+
