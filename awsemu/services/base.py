@@ -114,6 +114,10 @@ class Provider:
     def start(self) -> None:
         """Called once the storage is open: start sweepers etc."""
 
+    def attach(self, providers: dict[str, "Provider"]) -> None:
+        """Called once every provider is started, with all of them: for services that act on their
+        siblings directly (S3 events to SQS, Lambda's event source pollers) instead of over HTTP."""
+
     def stop(self) -> None:
         """Called at shutdown, before storage closes."""
 

@@ -5,9 +5,9 @@ outbox entry ``("s3", "q", seq)`` to the very batch that commits the change, so 
 if and only if the change does, across crashes. A deliverer thread sends outbox entries to their
 queues and deletes them once SQS accepted them (at-least-once, like S3).
 
-Delivery goes through SQS's public API on this server (``AmazonSQS.SendMessage`` over HTTP to the
-endpoint the triggering request came in on): the SQS provider keeps its own caches and long-poll
-waiters, which writing its keys directly would bypass. The event JSON is AWS's
+Delivery calls the SQS provider's ``send_message`` directly (the app hands providers their siblings
+through ``attach``): a trusted call inside the server that works in every auth mode, and goes
+through SQS's own code, so its caches and long-poll waiters see the message as they see any send. The event JSON is AWS's
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 """
 
@@ -17,14 +17,12 @@ import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote_plus
 
-from awsemu.services.base import CallContext
+from awsemu.services.base import CallContext, ServiceError
 from awsemu.services.s3 import keys
 from awsemu.services.s3.errors import invalid_argument
 from awsemu.services.s3.records import BucketRecord, ObjectVersion
@@ -96,24 +94,24 @@ def event_record(ctx: CallContext, bucket: BucketRecord, name: str, rec: ObjectV
     }
 
 
-def send_to_queue(endpoint: str, queue_arn: str, body: str) -> None:
-    """SendMessage to the queue named by ``queue_arn`` through SQS's JSON API on ``endpoint``."""
-    _, _, _, region, account, name = queue_arn.split(":", 5)
-    url = f"{endpoint}/{account}/{name}"
-    payload = json.dumps({"QueueUrl": url, "MessageBody": body}).encode()
-    request = urllib.request.Request(
-        endpoint + "/",
-        data=payload,
-        method="POST",
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "AmazonSQS.SendMessage",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={account}/20260101/{region}/sqs/aws4_request, "
-                             "SignedHeaders=host, Signature=0",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
+class DeliveryFailed(Exception):
+    """The destination queue does not exist or refused the message."""
+
+
+def send_to_queue(sqs: Any, endpoint: str, queue_arn: str, body: str) -> None:
+    """SendMessage to the queue named by ``queue_arn``, calling the SQS provider directly: a trusted
+    call inside the server, so it works in every auth mode (S3 itself is the sender)."""
+    if sqs is None:
+        raise DeliveryFailed("SQS is not served by this awsemu")
+    try:
+        _, _, _, region, account, name = queue_arn.split(":", 5)
+    except ValueError:
+        raise DeliveryFailed(f"not a queue ARN: {queue_arn}") from None
+    ctx = CallContext(service="sqs", operation="SendMessage", account_id=account, region=region, endpoint=endpoint)
+    try:
+        sqs.send_message(ctx, QueueUrl=f"{endpoint}/{account}/{name}", MessageBody=body)
+    except ServiceError as err:
+        raise DeliveryFailed(f"{err.code}: {err.message}") from None
 
 
 class NotificationsMixin:
@@ -124,7 +122,6 @@ class NotificationsMixin:
                                               NotificationConfiguration: dict[str, Any] | None = None,
                                               **p: Any) -> dict[str, Any]:
         bucket = self._bucket(Bucket)
-        self._live_endpoint = ctx.endpoint
         config = dict(NotificationConfiguration or {})
         for kind, arn_member in (("QueueConfigurations", "QueueArn"), ("TopicConfigurations", "TopicArn"),
                                  ("LambdaFunctionConfigurations", "LambdaFunctionArn")):
@@ -165,8 +162,8 @@ class NotificationsMixin:
                 "Bucket": bucket.name, "RequestId": ctx.request_id, "HostId": ctx.request_id,
             })
             try:
-                send_to_queue(ctx.endpoint, entry["QueueArn"], body)
-            except (urllib.error.URLError, ValueError, OSError):
+                send_to_queue(self._sqs, ctx.endpoint, entry["QueueArn"], body)
+            except DeliveryFailed:
                 failed.append(entry["QueueArn"])
         if failed:
             raise invalid_argument("Unable to validate the following destination configurations", failed[0],
@@ -174,8 +171,6 @@ class NotificationsMixin:
 
     def _event_ops(self, ctx: CallContext, bucket: BucketRecord, name: str | None, rec: ObjectVersion) -> list[Any]:
         """Outbox entries for an object event, to add to the batch that commits the change."""
-        if ctx.operation != "Lifecycle":
-            self._live_endpoint = ctx.endpoint
         config = bucket.config.get("notification") if name else None
         if not config:
             return []
@@ -186,7 +181,7 @@ class NotificationsMixin:
                 # the sequencer orders events of a key: a fresh sequence number, later than any before
                 seq = self.store.seq.next()
                 record = event_record(ctx, bucket, name or "", rec, entry["Id"], when, seq)
-                value = json.dumps({"endpoint": self._live_endpoint or ctx.endpoint, "queue": entry["QueueArn"],
+                value = json.dumps({"endpoint": ctx.endpoint, "queue": entry["QueueArn"],
                                     "body": json.dumps({"Records": [record]})})
                 ops.append((keys.outbox(seq), value.encode()))
         if ops:
@@ -195,13 +190,14 @@ class NotificationsMixin:
 
     # --- the deliverer -------------------------------------------------------------------------
 
+    def attach(self, providers: dict[str, Any]) -> None:
+        self._sqs = providers.get("sqs")
+        self._outbox_wake.set()  # entries left by a previous run can go now
+
     def start_notifications(self) -> None:
-        # how this server reaches itself: the endpoint of the latest S3 request (the listening port
-        # may change across restarts, so stored entries defer to it once a request has been seen)
-        self._live_endpoint: str | None = None
+        self._sqs: Any = None  # set by attach() once every provider is up
         self._outbox_stop = threading.Event()
         self._outbox_wake = threading.Event()
-        self._outbox_wake.set()  # deliver what a previous run left
         self._outbox_thread = threading.Thread(target=self._deliver_loop, name="s3-notify", daemon=True)
         self._outbox_thread.start()
 
@@ -229,11 +225,9 @@ class NotificationsMixin:
         for key, value in list(self.store.db.scan(start, end)):
             entry = json.loads(value)
             try:
-                send_to_queue(self._live_endpoint or entry["endpoint"], entry["queue"], entry["body"])
-            except urllib.error.HTTPError as err:
-                log.warning("dropping S3 event for %s: SQS answered %s", entry["queue"], err.code)
-            except (urllib.error.URLError, OSError):
-                return sent  # server not reachable (stopping?): retry on the next round
+                send_to_queue(self._sqs, entry["endpoint"], entry["queue"], entry["body"])
+            except DeliveryFailed as err:
+                log.warning("dropping S3 event for %s: %s", entry["queue"], err)
             self.store.db.delete(key)
             sent += 1
         return sent

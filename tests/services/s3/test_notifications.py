@@ -85,3 +85,29 @@ def test_invalid_configurations(s3: Any, bucket: str) -> None:
             "QueueArn": "arn:aws:sqs:us-east-1:000000000000:no-such-queue-here", "Events": ["s3:ObjectCreated:*"]}]})
     assert error_of(exc) == ("InvalidArgument", "Unable to validate the following destination configurations", 400)
     assert s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations") is None
+
+
+def test_events_reach_sqs_when_signatures_are_enforced(tmp_path: Any) -> None:
+    """S3 delivers to SQS inside the server, so strict auth modes do not refuse its own events."""
+    from awsemu.testing.plugin import make_client
+    from awsemu.testing.server import ServerProcess
+
+    with ServerProcess(tmp_path / "data", env={"AWSEMU_AUTH": "sigv4", "AWSEMU_SERVICES": "s3,sqs,sts,iam"}) as server:
+        sqs = make_client(server.endpoint, "sqs")
+        s3 = make_client(server.endpoint, "s3")
+        url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        s3.create_bucket(Bucket="strict")
+        s3.put_bucket_notification_configuration(Bucket="strict", NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        s3.put_object(Bucket="strict", Key="a b.txt", Body=b"x")
+        bodies = []
+        for _ in range(10):
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+            bodies += [json.loads(m["Body"]) for m in got]
+            if any("Records" in b for b in bodies):
+                break
+        assert bodies[0]["Event"] == "s3:TestEvent"
+        record = next(b for b in bodies if "Records" in b)["Records"][0]
+        assert record["eventName"] == "ObjectCreated:Put"
+        assert record["s3"]["object"]["key"] == "a+b.txt"
