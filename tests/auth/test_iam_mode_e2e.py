@@ -1,7 +1,5 @@
 """iam mode end to end: identity policies, session policies, bucket policies across accounts, and
-conditions on aws:SourceIp and s3:prefix, over S3, SQS and DynamoDB with real boto3 clients.
-
-(Lambda's provider is not written yet; its action/resource mapping is covered in test_actions.py.)
+conditions on aws:SourceIp and s3:prefix, over S3, SQS, DynamoDB and Lambda with real boto3 clients.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ def doc(*statements: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "s3,sqs,dynamodb,iam,sts"})
+    s = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "s3,sqs,dynamodb,lambda,iam,sts"})
     try:
         s.start()
         yield s
@@ -152,3 +150,44 @@ def test_explicit_deny_and_caller_identity(server):
     assert ident["Arn"] == f"arn:aws:iam::{A}:user/denied-user"
     err = denied(lambda: make_client(server.endpoint, "s3", **creds).create_bucket(Bucket="nope-bucket"))
     assert err["Error"]["Code"] == "AccessDenied"
+
+
+def _zip_handler() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return {'echo': event}\n")
+    return buf.getvalue()
+
+
+def test_lambda_identity_policy_and_function_policy(server):
+    root = make_client(server.endpoint, "lambda")
+    for name in ("fn-allowed", "fn-other"):
+        root.create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler",
+                             Role=f"arn:aws:iam::{A}:role/lambda-role", Code={"ZipFile": _zip_handler()})
+    creds = user_with_policy(server, "invoker", doc(
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+         "Resource": f"arn:aws:lambda:us-east-1:{A}:function:fn-allowed"}))
+    user = make_client(server.endpoint, "lambda", **creds)
+    out = user.invoke(FunctionName="fn-allowed", Payload=b'{"x": 1}')
+    assert json.loads(out["Payload"].read()) == {"echo": {"x": 1}}
+    err = denied(lambda: user.invoke(FunctionName="fn-other", Payload=b"{}"))
+    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDeniedException", 403)
+    assert err["Error"]["Message"] == (
+        f"User: arn:aws:iam::{A}:user/invoker is not authorized to perform: lambda:InvokeFunction on resource: "
+        f"arn:aws:lambda:us-east-1:{A}:function:fn-other because no identity-based policy allows the "
+        f"lambda:InvokeFunction action")
+    assert denied(lambda: user.list_functions())["Error"]["Code"] == "AccessDeniedException"
+
+    # Another account: its identity policy allows, but the function's owner must grant it too.
+    other = make_client(server.endpoint, "lambda", **user_with_policy(
+        server, "caller-b", doc({"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}),
+        account_key=B))
+    other_arn = f"arn:aws:lambda:us-east-1:{A}:function:fn-other"
+    assert denied(lambda: other.invoke(FunctionName=other_arn, Payload=b"{}"))["Error"]["Code"] == "AccessDeniedException"
+    root.add_permission(FunctionName="fn-other", StatementId="b-may-invoke", Action="lambda:InvokeFunction",
+                        Principal=B)
+    out = other.invoke(FunctionName=other_arn, Payload=b'{"from": "b"}')
+    assert json.loads(out["Payload"].read()) == {"echo": {"from": "b"}}

@@ -112,6 +112,23 @@ class PolicyOperations:
     def _arn(fn: Any, qualifier: str | None = None) -> str:
         raise NotImplementedError
 
+    def resource_policy(self, arn: str) -> tuple[str | None, str] | None:
+        """(policy document | None, owner account) of a function ARN, for the iam-mode evaluator;
+        None when the function does not exist. A qualified ARN uses that version's or alias's policy."""
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+            return None
+        region, account, name = parts[3], parts[4], parts[6]
+        qualifier = parts[7] if len(parts) > 7 else ""
+        meta = self.store.meta(account, region, name)
+        if meta is None:
+            return None
+        current = meta.policy.get(qualifier) or None
+        try:
+            return (document(current) if current else None), account
+        except ResourceNotFoundException:
+            return None, account
+
     def _policy_target(self, ctx: CallContext, function_name: str, qualifier: str | None) -> tuple[Fn, str | None]:
         fn, qualifier = self._target(ctx, function_name, qualifier)
         if qualifier is not None:
