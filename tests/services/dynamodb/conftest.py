@@ -12,52 +12,23 @@ from typing import Any, Iterator
 
 import pytest
 
-from awsemu.config import Config
-from awsemu.services.base import CallContext, ServiceError
+from awsemu.services.base import ServiceError
 from awsemu.services.dynamodb.provider import DynamoDBProvider
 from awsemu.services.dynamodb.streams_provider import DynamoDBStreamsProvider
-from awsemu.storage import Storage
-from awsemu.storage.lsm import DB
+from awsemu.testing.provider import InProcessProvider
 
-ACCOUNT = "000000000000"
-
-
-class Ddb:
+class Ddb(InProcessProvider[DynamoDBProvider]):
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.db: Any = None
-        self.provider: DynamoDBProvider | None = None
-        self.open()
+        super().__init__(DynamoDBProvider, data_dir, service="dynamodb")
 
-    def open(self) -> None:
-        self.db = DB.open(self.data_dir / "meta")
-        storage = Storage(self.data_dir, self.db)
-        self.provider = DynamoDBProvider(storage, Config(data_dir=self.data_dir))
-        self.provider.sweep_interval = 3600.0  # tests sweep explicitly with provider.sweep_once()
-        self.provider.start()
-        self.streams = DynamoDBStreamsProvider(storage, Config(data_dir=self.data_dir))
+    def started(self, provider: DynamoDBProvider) -> None:
+        provider.sweep_interval = 3600.0  # tests sweep explicitly with provider.sweep_once()
+        self.streams = DynamoDBStreamsProvider(provider.storage, self.config())
 
-    def close(self) -> None:
-        if self.provider is not None:
-            self.provider.stop()
-            self.provider = None
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-    def restart(self) -> None:
-        self.close()
-        self.open()
-
-    def __call__(self, operation: str, *, _account: str = ACCOUNT, _region: str = "us-east-1", **params: Any) -> Any:
-        assert self.provider is not None
-        provider: Any = self.provider
+    def target(self, operation: str) -> Any:
         if operation in ("ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"):
-            provider = self.streams
-        method = provider.handler_for(operation)
-        assert method is not None, operation
-        ctx = CallContext(service="dynamodb", operation=operation, account_id=_account, region=_region)
-        return method(ctx, **params)
+            return self.streams
+        return self.provider
 
     def error(self, operation: str, **params: Any) -> ServiceError:
         with pytest.raises(ServiceError) as exc:

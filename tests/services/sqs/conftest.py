@@ -6,60 +6,19 @@ front-door tests (test_front_door_*.py) go through a real server with boto3 and 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from awsemu.config import Config
-from awsemu.services.base import CallContext
 from awsemu.services.sqs.provider import SqsProvider
-from awsemu.storage import Storage
-from awsemu.storage.lsm import DB
+from awsemu.testing.provider import InProcessProvider
 
-ACCOUNT = "000000000000"
-ENDPOINT = "http://localhost:4566"
-
-
-class Sqs:
+class Sqs(InProcessProvider[SqsProvider]):
     """A provider plus a call helper that raises ServiceError like the gateway would see it."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.db: Any = None
-        self.provider: SqsProvider | None = None
-        self.open()
-
-    def open(self) -> None:
-        self.db = DB.open(self.data_dir / "meta")
-        self.provider = SqsProvider(Storage(self.data_dir, self.db), Config(data_dir=self.data_dir))
-        self.provider.start()
-
-    def close(self) -> None:
-        if self.provider is not None:
-            self.provider.stop()
-            self.provider = None
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-    def restart(self) -> None:
-        self.close()
-        self.open()
-
-    def ctx(self, operation: str, account: str = ACCOUNT, region: str = "us-east-1", endpoint: str = ENDPOINT) -> CallContext:
-        return CallContext(service="sqs", operation=operation, account_id=account, region=region, endpoint=endpoint)
-
-    def __call__(self, operation: str, *, _account: str = ACCOUNT, _region: str = "us-east-1",
-                 _endpoint: str = ENDPOINT, **params: Any) -> dict[str, Any]:
-        assert self.provider is not None
-        method = self.provider.handler_for(operation)
-        assert method is not None, operation
-        result = method(self.ctx(operation, _account, _region, _endpoint), **params)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        return result
+        super().__init__(SqsProvider, data_dir, service="sqs")
 
     def create(self, name: str, **attributes: str) -> str:
         return self("CreateQueue", QueueName=name, Attributes=attributes)["QueueUrl"]
