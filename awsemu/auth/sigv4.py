@@ -44,8 +44,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
-from botocore.auth import HmacV1Auth
-from botocore.utils import normalize_url_path
 
 from awsemu.auth import errors as E
 from awsemu.auth.credentials import CredentialStore, KeyRecord
@@ -61,9 +59,16 @@ MAX_SKEW_SECONDS = 15 * 60
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _UNRESERVED = "-_.~"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-# S3 SigV2 sub-resources that belong to the canonical resource (botocore's list, plus the
-# response-* overrides it also carries).
-_SIGV2_SUBRESOURCES = frozenset(HmacV1Auth.QSAOfInterest)
+
+
+@functools.lru_cache(maxsize=1)
+def _sigv2_subresources() -> frozenset[str]:
+    """S3 SigV2 sub-resources that belong to the canonical resource (botocore's list; the
+    response-* overrides are added by the caller)."""
+    # botocore.auth is imported on first SigV2 use only: it costs ~80 ms of start-up otherwise.
+    from botocore.auth import HmacV1Auth
+
+    return frozenset(HmacV1Auth.QSAOfInterest)
 
 
 class AuthFailure(Exception):
@@ -125,6 +130,8 @@ def canonical_uri(raw_path: str, s3: bool) -> str:
         # S3 signs the path as sent; re-encode each segment from its decoded form so clients that
         # leave some characters unencoded (e.g. '$', '@') still match the SDKs' encoding.
         return "/".join(uri_encode(unquote(seg)) for seg in path.split("/"))
+    from botocore.utils import normalize_url_path  # imported on first use: start-up time
+
     return quote(normalize_url_path(path), safe="/~")
 
 
@@ -420,7 +427,7 @@ class SignatureVerifier:
         subs = []
         for part in query_string.split("&") if query_string else ():
             name, eq, value = part.partition("=")
-            if name in _SIGV2_SUBRESOURCES or name.startswith("response-"):
+            if name in _sigv2_subresources() or name.startswith("response-"):
                 subs.append((name, f"{name}={unquote(value)}" if eq else name))
         if subs:
             subs.sort(key=lambda s: s[0])

@@ -13,24 +13,25 @@ by request shape (``X-Amz-Target`` header vs ``Action`` form field).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from botocore.model import OperationModel, ServiceModel
+from typing import TYPE_CHECKING, Any, Protocol
 
 from awsemu.protocol.http import WireRequest, WireResponse
 from awsemu.services.base import ServiceError
 
+if TYPE_CHECKING:  # botocore.model pulls in botocore.auth & co.: ~100 ms we keep off start-up
+    from botocore.model import OperationModel, ServiceModel
+
 
 @dataclass
 class ParsedRequest:
-    operation: OperationModel
+    operation: "OperationModel"
     # Input members by their botocore member names. A streaming blob payload member
     # (S3 PutObject/UploadPart ``Body``) is an ``AsyncIterator[bytes]``, never bytes.
     params: dict[str, Any]
 
 
 class Codec(Protocol):
-    service_model: ServiceModel
+    service_model: "ServiceModel"
 
     async def parse(self, request: WireRequest) -> ParsedRequest:
         """Find the operation and parse its input. Raises ServiceError for bad input/unknown ops."""

@@ -80,7 +80,7 @@ class WireRequest:
     def query(self) -> list[tuple[str, str]]:
         """Query parameters in order, blank values kept (``?uploads`` -> ``("uploads", "")``)."""
         if self._query is None:
-            self._query = parse_qsl(self.query_string, keep_blank_values=True)
+            self._query = parse_qsl(self.query_string, keep_blank_values=True) if self.query_string else []
         return self._query
 
 

@@ -16,17 +16,20 @@ import copy
 import functools
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.loaders
-from botocore.model import ServiceModel
+if TYPE_CHECKING:  # botocore is imported on the first request, not at start-up (~100 ms)
+    import botocore.loaders
+    from botocore.model import ServiceModel
 
 # The services awsemu serves, by botocore model name.
 SERVICES: tuple[str, ...] = ("s3", "dynamodb", "dynamodbstreams", "sqs", "lambda", "iam", "sts")
 
 
 @functools.lru_cache(maxsize=1)
-def _loader() -> botocore.loaders.Loader:
+def _loader() -> "botocore.loaders.Loader":
+    import botocore.loaders
+
     return botocore.loaders.create_loader()
 
 
@@ -55,8 +58,10 @@ def raw_model(service: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=None)
-def service_model(service: str) -> ServiceModel:
+def service_model(service: str) -> "ServiceModel":
     """The patched, frozen model of a service; built once per process."""
+    from botocore.model import ServiceModel
+
     return ServiceModel(raw_model(service), service_name=service)
 
 
@@ -68,8 +73,10 @@ def variant_raw_model(service: str, variant: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=None)
-def variant_model(service: str, variant: str) -> ServiceModel:
+def variant_model(service: str, variant: str) -> "ServiceModel":
     """A service's model in a second wire form: the patched model with ``patches/<variant>.json``
     merged on top (``variant_model("sqs", "sqs_query")`` is SQS as its legacy query protocol
     sees it: flattened lists, ``Attribute.N.Name`` maps, result wrappers, XML namespace)."""
+    from botocore.model import ServiceModel
+
     return ServiceModel(variant_raw_model(service, variant), service_name=service)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 
 from awsemu.protocol.codec import Codec
-from awsemu.protocol.models import service_model
 
 
 @functools.lru_cache(maxsize=None)
 def codec_for(service: str, protocol: str | None = None) -> Codec:
+    from awsemu.protocol.models import service_model  # botocore loads on the first request
+
     model = service_model(service)
     proto = protocol or model.metadata["protocol"]
     if proto == "rest-xml":

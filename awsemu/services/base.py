@@ -10,6 +10,7 @@ the event loop: long polls and invokes wait on asyncio events so an idle waiter 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
@@ -97,6 +98,7 @@ _CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 
 
+@functools.lru_cache(maxsize=4096)
 def snake_case(operation_name: str) -> str:
     """``ListObjectsV2`` -> ``list_objects_v2``; ``GetBucketCors`` -> ``get_bucket_cors``."""
     return _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", operation_name)).lower()
