@@ -1,4 +1,5 @@
-"""Event notifications: configuration, the event records, and delivery to SQS through an outbox.
+"""Event notifications: configuration, the event records, and delivery to SQS queues and Lambda
+functions through an outbox.
 
 An object change that matches a queue configuration (event name, prefix/suffix filter) adds an
 outbox entry ``("s3", "q", seq)`` to the very batch that commits the change, so an event exists
@@ -13,6 +14,7 @@ through SQS's own code, so its caches and long-poll waiters see the message as t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -147,6 +149,12 @@ class NotificationsMixin:
         queues = config.get("QueueConfigurations") or []
         if queues and not p.get("SkipDestinationValidation"):
             self._test_events(ctx, bucket, queues)
+        functions = config.get("LambdaFunctionConfigurations") or []
+        if functions and not p.get("SkipDestinationValidation"):
+            missing = [e["LambdaFunctionArn"] for e in functions if not self._function_exists(e["LambdaFunctionArn"])]
+            if missing:
+                raise invalid_argument("Unable to validate the following destination configurations", missing[0],
+                                       "Not authorized to invoke function [" + missing[0] + "]")
         self.store.update_bucket(Bucket, lambda rec: rec.config.__setitem__("notification", config))
         return {}
 
@@ -176,13 +184,14 @@ class NotificationsMixin:
             return []
         ops = []
         when = time.time()
-        for entry in config.get("QueueConfigurations") or []:
+        targets = [("queue", e["QueueArn"], e) for e in config.get("QueueConfigurations") or []]
+        targets += [("function", e["LambdaFunctionArn"], e) for e in config.get("LambdaFunctionConfigurations") or []]
+        for kind, arn, entry in targets:
             if event_matches(entry["Events"], name or "") and filter_matches(entry, rec.key):
                 # the sequencer orders events of a key: a fresh sequence number, later than any before
                 seq = self.store.seq.next()
                 record = event_record(ctx, bucket, name or "", rec, entry["Id"], when, seq)
-                value = json.dumps({"endpoint": ctx.endpoint, "queue": entry["QueueArn"],
-                                    "body": json.dumps({"Records": [record]})})
+                value = json.dumps({"endpoint": ctx.endpoint, kind: arn, "body": json.dumps({"Records": [record]})})
                 ops.append((keys.outbox(seq), value.encode()))
         if ops:
             self._outbox_wake.set()
@@ -192,10 +201,44 @@ class NotificationsMixin:
 
     def attach(self, providers: dict[str, Any]) -> None:
         self._sqs = providers.get("sqs")
+        self._lambda = providers.get("lambda")
+        try:  # the server's loop, on which Lambda's (async) Invoke runs
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self._outbox_wake.set()  # entries left by a previous run can go now
+
+    def _function_exists(self, arn: str) -> bool:
+        if self._lambda is None:
+            return False
+        parts = arn.split(":")
+        if len(parts) < 7:
+            return False
+        ctx = CallContext(service="lambda", operation="GetFunctionConfiguration", account_id=parts[4],
+                          region=parts[3])
+        try:
+            self._lambda.get_function_configuration(ctx, FunctionName=arn)
+        except ServiceError:
+            return False
+        return True
+
+    def _invoke_function(self, endpoint: str, arn: str, body: str) -> None:
+        """An asynchronous (Event) invoke, as S3 makes: Lambda queues it durably and retries it."""
+        if self._lambda is None or self._loop is None:
+            raise DeliveryFailed("Lambda is not served by this awsemu")
+        parts = arn.split(":")
+        ctx = CallContext(service="lambda", operation="Invoke", account_id=parts[4] if len(parts) > 4 else "",
+                          region=parts[3] if len(parts) > 3 else "", endpoint=endpoint)
+        call = self._lambda.invoke(ctx, FunctionName=arn, InvocationType="Event", Payload=body.encode())
+        try:
+            asyncio.run_coroutine_threadsafe(call, self._loop).result(timeout=30)
+        except ServiceError as err:
+            raise DeliveryFailed(f"{err.code}: {err.message}") from None
 
     def start_notifications(self) -> None:
         self._sqs: Any = None  # set by attach() once every provider is up
+        self._lambda: Any = None
+        self._loop = None
         self._outbox_stop = threading.Event()
         self._outbox_wake = threading.Event()
         self._outbox_thread = threading.Thread(target=self._deliver_loop, name="s3-notify", daemon=True)
@@ -225,9 +268,12 @@ class NotificationsMixin:
         for key, value in list(self.store.db.scan(start, end)):
             entry = json.loads(value)
             try:
-                send_to_queue(self._sqs, entry["endpoint"], entry["queue"], entry["body"])
+                if "function" in entry:
+                    self._invoke_function(entry["endpoint"], entry["function"], entry["body"])
+                else:
+                    send_to_queue(self._sqs, entry["endpoint"], entry["queue"], entry["body"])
             except DeliveryFailed as err:
-                log.warning("dropping S3 event for %s: %s", entry["queue"], err)
+                log.warning("dropping S3 event for %s: %s", entry.get("function") or entry.get("queue"), err)
             self.store.db.delete(key)
             sent += 1
         return sent

@@ -111,3 +111,52 @@ def test_events_reach_sqs_when_signatures_are_enforced(tmp_path: Any) -> None:
         record = next(b for b in bodies if "Records" in b)["Records"][0]
         assert record["eventName"] == "ObjectCreated:Put"
         assert record["s3"]["object"]["key"] == "a+b.txt"
+
+
+def _recorder_zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("rec.py", "import json, os\n\ndef handler(event, context):\n"
+                              "    with open(os.environ['OUT'], 'a') as f:\n"
+                              "        f.write(json.dumps(event) + '\\n')\n")
+    return buf.getvalue()
+
+
+def test_events_invoke_lambda_functions(s3: Any, bucket: str, aws_client: Callable[..., Any], tmp_path: Any) -> None:
+    import time
+
+    out = tmp_path / "events.jsonl"
+    fn = aws_client("lambda").create_function(
+        FunctionName=f"rec-{uuid.uuid4().hex[:8]}", Runtime="python3.11", Handler="rec.handler",
+        Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": _recorder_zip()},
+        Environment={"Variables": {"OUT": str(out)}})
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{
+            "Id": "to-fn", "LambdaFunctionArn": fn["FunctionArn"], "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".csv"}]}}}]})
+    assert s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"][0]["Id"] == "to-fn"
+    s3.put_object(Bucket=bucket, Key="skip.txt", Body=b"no")
+    s3.put_object(Bucket=bucket, Key="data/report 1.csv", Body=b"a,b")
+    deadline = time.monotonic() + 30
+    while not (out.exists() and out.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(events) == 1
+    record = events[0]["Records"][0]
+    assert record["eventSource"] == "aws:s3" and record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["bucket"]["name"] == bucket
+    assert record["s3"]["object"]["key"] == "data/report+1.csv"
+    assert record["s3"]["object"]["size"] == 3
+    assert record["s3"]["configurationId"] == "to-fn"
+
+
+def test_lambda_destination_must_exist(s3: Any, bucket: str) -> None:
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:nope"
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+    code, message, status = error_of(exc)
+    assert (code, message, status) == ("InvalidArgument", "Unable to validate the following destination configurations", 400)
