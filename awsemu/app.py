@@ -81,6 +81,8 @@ class AwsemuApp:
                 provider = cls(self.storage, self.config)
                 provider.start()
                 self.providers[service] = provider
+        for provider in self.providers.values():
+            provider.attach(self.providers)  # siblings, for services that call each other directly
         self.gateway.auth_guard = AuthGuard.from_providers(self.providers, self.config.auth)
         log.info("awsemu data dir %s%s", self.data_dir.path, " (ephemeral)" if self.data_dir.ephemeral else "")
 

@@ -119,6 +119,9 @@ class Gateway:
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         body_state = _BodyState()
         read, stream = _body_reader(receive, body_state)
+        if ".lambda-url." in (headers.get("host") or "") and service_router.function_url_route(headers["host"]):
+            await self._function_url(scope, headers, raw_path, read, send, started)
+            return
         if awschunked.is_aws_chunked(headers.get("x-amz-content-sha256"), headers.get("content-encoding")):
             read, stream = _aws_chunked(stream, headers.get("x-amz-decoded-content-length"))
         request = WireRequest(

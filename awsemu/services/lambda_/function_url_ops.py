@@ -1,22 +1,34 @@
-"""Function URL configurations (Create/Get/Update/Delete/ListFunctionUrlConfig[s]), control plane only.
+"""Function URL configurations (Create/Get/Update/Delete/ListFunctionUrlConfig[s]) and requests on them.
 
 Kept in the function's meta record per qualifier (``""`` for $LATEST, else an alias name). The URL
-has AWS's shape, ``https://<32 chars>.lambda-url.<region>.on.aws/``; awsemu does not serve HTTP
-requests on it yet (that needs a Host route in the gateway), so it is stored and reported only.
+has AWS's shape, ``https://<32 chars>.lambda-url.<region>.on.aws/``. awsemu serves requests whose
+Host is ``<32 chars>.lambda-url.<region>.<anything>`` (the gateway routes them by Host to
+:meth:`FunctionUrlOperations.serve_function_url`): send to awsemu's port with that Host header, or
+use a local name such as ``http://<id>.lambda-url.us-east-1.localhost:4566/``. The url id -> function
+index is kept in memory, rebuilt from the meta records when an id is not in it (so it survives
+restarts and never needs its own record); a hit is checked against the meta record.
+AuthType ``AWS_IAM`` URLs require a signed request (an ``Authorization`` header; the signature is not
+verified) and answer 403 without one; CORS settings are stored, not applied.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 import string
 import threading
 from typing import Any
 
-from awsemu.services.base import CallContext
+from awsemu.services.lambda_.function_url_http import Response, UrlRequest, build_event, http_response, url_id_of
+from awsemu.services.lambda_.invoke import Caller
+
+from awsemu.services.base import CallContext, ServiceError
 from awsemu.services.lambda_ import functions as fx
-from awsemu.services.lambda_.checks import Fn, marker, page_size, unmarker
+from awsemu.services.lambda_.checks import MAX_SYNC_PAYLOAD, Fn, marker, page_size, unmarker
 from awsemu.services.lambda_.errors import ResourceConflictException, ResourceNotFoundException, validation
 from awsemu.services.lambda_.functions import LATEST, FunctionStore
+from awsemu.storage.lsm.keycodec import decode, encode, prefix_end
 
 AUTH_TYPES = ("NONE", "AWS_IAM")
 INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
@@ -33,6 +45,11 @@ class FunctionUrlOperations:
     db: Any
     store: FunctionStore
     _lock: threading.RLock
+    invoker: Any
+    _url_index: dict[str, tuple[Fn, str]]
+
+    async def _lookup(self, fn: Fn, qualifier: str | None) -> Any:
+        raise NotImplementedError
 
     def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
                 member: str = "functionName") -> tuple[Fn, str | None]:
@@ -141,3 +158,54 @@ class FunctionUrlOperations:
         if len(keys) > size:
             out["NextMarker"] = marker(keys[size - 1])
         return out
+
+    # -- requests on the URLs ----------------------------------------------------------------------
+    def _url_owner(self, url_id: str) -> tuple[Fn, str, dict[str, Any]] | None:
+        """(function, qualifier key, url config) of a url id, or None (blocking: reads lsm)."""
+        for attempt in range(2):
+            hit = self._url_index.get(url_id)
+            if hit is not None:
+                meta = self.store.meta(*hit[0])
+                config = meta.urls.get(hit[1]) if meta is not None else None
+                if config is not None and url_id_of(config["FunctionUrl"].split("//", 1)[1]) == url_id:
+                    return hit[0], hit[1], config
+            if attempt == 0:
+                self._rebuild_url_index()
+        return None
+
+    def _rebuild_url_index(self) -> None:
+        start = encode("lambda", "fn")
+        end = prefix_end(start)
+        index: dict[str, tuple[Fn, str]] = {}
+        for raw_key, raw in self.db.scan(start, end):
+            _, _, account, region, name = decode(raw_key)
+            fn = (str(account), str(region), str(name))
+            for key, config in fx.FunctionMeta.from_bytes(raw).urls.items():
+                index[url_id_of(config["FunctionUrl"].split("//", 1)[1])] = (fn, key)
+        self._url_index = index
+
+    async def serve_function_url(self, *, method: str, raw_path: str, query_string: str,
+                                 headers: list[tuple[str, str]], body: bytes, source_ip: str,
+                                 endpoint: str) -> Response:
+        """Answer an HTTP request on a function URL: (status, headers, body). Plain data in and out."""
+        request = UrlRequest(method, raw_path, query_string, headers, body, source_ip)
+        host = next((v for k, v in request.headers if k.lower() == "host"), "")
+        owner = await asyncio.to_thread(self._url_owner, url_id_of(host))
+        if owner is None:
+            return 403, [("content-type", "application/json")], b'{"Message":"Forbidden"}'
+        fn, key, config = owner
+        if config.get("AuthType") == "AWS_IAM" and not any(k.lower() == "authorization" for k, _ in request.headers):
+            return 403, [("content-type", "application/json")], b'{"Message":"Forbidden"}'
+        payload = json.dumps(build_event(request, fn[0], config.get("AuthType", "NONE"))).encode()
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            return 413, [("content-type", "application/json")], b'{"Message":"Request Entity Too Large"}'
+        qualifier = key or None
+        try:
+            meta, version = await self._lookup(fn, qualifier)
+            result = await self.invoker.invoke(version, meta.reserved_concurrency, payload,
+                                               Caller(endpoint), invoked_arn=self._arn(fn, qualifier))
+        except ServiceError as exc:
+            if exc.status == 429:
+                return 429, [("content-type", "application/json")], b'{"Message":"Rate Exceeded."}'
+            return 403, [("content-type", "application/json")], b'{"Message":"Forbidden"}'
+        return http_response(result.payload, result.function_error)

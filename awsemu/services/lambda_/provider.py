@@ -15,11 +15,16 @@ interpreter instead of forking it), ``AWSEMU_LAMBDA_RETRY_SECONDS`` (first async
 Functions, versions and invoke are here; the operations of other topics are mixins: aliases
 (alias_ops.py), account settings, tags and concurrency (account_ops.py), layers (layer_ops.py),
 resource policies (policy.py), asynchronous invocation settings (event_invoke_config.py), function
-URL configurations (function_url_ops.py: stored and reported; requests on the URLs are not served yet).
+URL configurations and the HTTP requests on the URLs (function_url_ops.py, function_url_http.py),
+event source mappings (esm_ops.py; their SQS and DynamoDB Streams pollers in pollers.py).
 
-Not served in this slice: event source mappings, SnapStart, HTTP requests on function URLs, response streaming
-(InvokeWithResponseStream), container images, SNS/EventBridge/Lambda targets of async results
-(SQS dead-letter queues and destinations are fed).
+Sibling providers: the app calls :meth:`LambdaProvider.attach` with every provider once all are
+started; the pollers use the SQS and DynamoDB Streams providers' public methods (no HTTP), and the
+pollers of enabled mappings start then (so they restart after a server restart).
+
+Not served in this slice: SnapStart, response streaming (InvokeWithResponseStream), container images,
+Kinesis/Kafka/MQ event sources, SNS/EventBridge/Lambda targets of async results (SQS dead-letter
+queues and destinations are fed).
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ from awsemu.services.lambda_.errors import (
     throttled,
     validation,
 )
+from awsemu.services.lambda_.esm_ops import EventSourceMappingOperations
 from awsemu.services.lambda_.event_invoke_config import EventInvokeConfigOperations, async_settings
 from awsemu.services.lambda_.functions import (
     LATEST,
@@ -79,6 +85,7 @@ from awsemu.services.lambda_.invoke import Caller, Invoker, InvokeResult, root_a
 from awsemu.services.lambda_.layer_ops import LayerOperations
 from awsemu.services.lambda_.policy import PolicyOperations
 from awsemu.services.lambda_.pool import Pool
+from awsemu.services.lambda_.pollers import PollerSet
 
 
 INLINE_PARSE_BYTES = 64 * 1024
@@ -86,7 +93,7 @@ LIST_PAGE_MAX = 50  # ListFunctions and ListVersionsByFunction never return more
 
 
 class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, PolicyOperations, EventInvokeConfigOperations,
-                     FunctionUrlOperations, Provider):
+                     FunctionUrlOperations, EventSourceMappingOperations, Provider):
     service_name = "lambda"
 
     def __init__(self, storage: Any, config: Any) -> None:
@@ -108,6 +115,9 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
         self._cache: dict[Fn, dict[str | None, tuple[FunctionMeta, AliasRecord | None, dict[str, VersionConfig]]]] = {}
         self._generation: dict[Fn, int] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.siblings: dict[str, Provider] = {}
+        self.pollers = PollerSet(self.esm_record, self.esm_set_state, self._invoke_for_source, self.db)
+        self._url_index: dict[str, tuple[Fn, str]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -122,11 +132,30 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
             for key, record in self.invoker.queued():
                 self.invoker.schedule(key, record, self._run_event, self._report_event)
 
+    def attach(self, providers: dict[str, Provider]) -> None:
+        """Called by the app once every provider is started: start the enabled mappings' pollers."""
+        self.siblings = providers
+        self.pollers.siblings = providers
+        if self.loop is not None:
+            for record in self.esm_records():
+                self.pollers.sync(record["UUID"])
+
+    def esm_changed(self, mapping_id: str) -> None:
+        self._on_loop(self.pollers.sync, mapping_id)
+
+    async def _invoke_for_source(self, fn: Fn, qualifier: str | None, payload: bytes, endpoint: str) -> InvokeResult:
+        """A synchronous invoke on behalf of an event source mapping."""
+        meta, config = await self._lookup(fn, qualifier)
+        return await self.invoker.invoke(config, meta.reserved_concurrency, payload, Caller(endpoint),
+                                         invoked_arn=self._arn(fn, qualifier))
+
     def stop(self) -> None:
+        self.pollers.stop_all()
         self.invoker.cancel_events()
         self.pool.close_now()
 
     def reset(self) -> None:
+        self._on_loop(self.pollers.stop_all)
         self.invoker.cancel_events()
         with self._lock:
             for k in list(self._generation):
