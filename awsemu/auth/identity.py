@@ -13,7 +13,6 @@ from urllib.parse import unquote
 
 from awsemu.services.base import DEFAULT_ACCOUNT, DEFAULT_REGION
 
-_CREDENTIAL_RE = re.compile(r"Credential=([^,\s]+)")
 _TWELVE_DIGITS = re.compile(r"\d{12}")
 
 
@@ -55,9 +54,14 @@ def identify(authorization: str | None, query_string: str) -> Identity:
     """Read the SigV4 credential from the Authorization header or the presigned query."""
     if authorization:
         if authorization.startswith("AWS4-"):
-            m = _CREDENTIAL_RE.search(authorization)
-            if m:
-                return parse_credential(m.group(1))
+            # str.find, not a regex: this runs on every request
+            at = authorization.find("Credential=")
+            if at >= 0:
+                start = at + len("Credential=")
+                end = authorization.find(",", start)
+                credential = authorization[start:end if end >= 0 else len(authorization)].strip().split(" ")[0]
+                if credential:
+                    return parse_credential(credential)
         elif authorization.startswith("AWS "):
             # SigV2 (S3 legacy): "AWS AKID:signature" carries no region or service.
             access_key = authorization[4:].split(":", 1)[0].strip()

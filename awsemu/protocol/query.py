@@ -35,12 +35,11 @@ import base64
 import binascii
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from awsemu.protocol.codec import ParsedRequest
-from awsemu.protocol.http import WireRequest, WireResponse
+from awsemu.protocol.http import WireRequest, WireResponse, form_pairs
 from awsemu.protocol.models import variant_model
 from awsemu.protocol.rpc_plans import (
     ErrorTable,
@@ -467,7 +466,7 @@ class QueryCodec:
                     text = body.decode("utf-8")
                 except UnicodeDecodeError:
                     raise InvalidParameterValue("The request body is not valid UTF-8") from None
-                pairs.extend(parse_qsl(text, keep_blank_values=True))
+                pairs.extend(form_pairs(text))
         action = next((value for key, value in pairs if key == "Action"), None)
         if not action:
             raise MissingAction("Could not find operation")
