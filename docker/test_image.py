@@ -75,6 +75,16 @@ def client(service: str, endpoint: str):
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
+def _handler_zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return {'n': event['n'] + 1}\n")
+    return buf.getvalue()
+
+
 def main() -> int:
     name = f"awsemu-test-{uuid.uuid4().hex[:8]}"
     volume = f"{name}-data"
@@ -111,7 +121,11 @@ def main() -> int:
             ddb.put_item(TableName="smoke", Item={"pk": {"S": "kept"}})
             checked.append("dynamodb")
         if "lambda" in running:
-            client("lambda", endpoint).list_functions()
+            lam = client("lambda", endpoint)
+            lam.create_function(FunctionName="smoke", Runtime="python3.11", Handler="app.handler",
+                                Role="arn:aws:iam::000000000000:role/smoke", Code={"ZipFile": _handler_zip()})
+            out = lam.invoke(FunctionName="smoke", Payload=b'{"n": 1}')
+            assert json.loads(out["Payload"].read()) == {"n": 2}, out
             checked.append("lambda")
         sh("restart", "-t", "10", name)
         wait_healthy(name)
@@ -124,6 +138,9 @@ def main() -> int:
         if "dynamodb" in checked:
             item = client("dynamodb", endpoint).get_item(TableName="smoke", Key={"pk": {"S": "kept"}})
             assert item["Item"] == {"pk": {"S": "kept"}}
+        if "lambda" in checked:
+            out = client("lambda", endpoint).invoke(FunctionName="smoke", Payload=b'{"n": 41}')
+            assert json.loads(out["Payload"].read()) == {"n": 42}, out
         t1 = time.perf_counter()
         sh("stop", "-t", "10", name)
         stop_seconds = time.perf_counter() - t1
