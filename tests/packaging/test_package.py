@@ -62,4 +62,7 @@ def test_wheel_installs_into_a_fresh_venv_and_serves(wheel, tmp_path):
         assert proc.stdout.readline().startswith("awsemu ready on http://127.0.0.1:")
     finally:
         proc.terminate()
-        assert proc.wait(15) == 0
+        code = proc.wait(15)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert code == 0
