@@ -169,6 +169,8 @@ def on_failure(p: dict[str, Any]) -> bool:
 def write_cost(table: TableRecord, meter: CapacityMeter, old: Item | None, new: Item | None, factor: float = 1.0) -> None:
     """Table units for the larger of old and new; per index, one write of the projected row, or
     two when the item moves within the index (its index key changed: a delete plus a put)."""
+    if meter.mode is None:
+        return  # ReturnConsumedCapacity NONE: nothing would be reported, so nothing is sized
     size = max(item_size(old) if old else 0, item_size(new) if new else 0)
     meter.write(table.name, write_units(size) * factor)
     for index in table.gsis + table.lsis:
