@@ -11,6 +11,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from awsemu.protocol.models import variant_raw_model
+
 from awsemu.services.sqs.provider import SqsProvider
 from awsemu.testing.provider import InProcessProvider
 
@@ -46,3 +48,16 @@ def open_sqs() -> Iterator[Callable[[Path], Sqs]]:
     yield factory
     for s in opened:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def query_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A botocore data dir holding SQS's model switched to the query protocol (our sqs_query patch),
+    so a plain boto3 client speaks the legacy query wire format."""
+    import json
+
+    root = tmp_path_factory.mktemp("botocore-data")
+    target = root / "sqs" / "2012-11-05"
+    target.mkdir(parents=True)
+    (target / "service-2.json").write_text(json.dumps(variant_raw_model("sqs", "sqs_query")))
+    return root

@@ -24,30 +24,6 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from awsemu.protocol.models import load_patch, raw_model
-
-
-def _merge(base: dict[str, Any], patch: dict[str, Any]) -> None:
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-
-
-@pytest.fixture(scope="session")
-def query_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A botocore data dir holding SQS's model switched to the query protocol."""
-    model = raw_model("sqs")
-    patch = load_patch("sqs_query")
-    patch.pop("//", None)
-    _merge(model, patch)
-    root = tmp_path_factory.mktemp("botocore-data")
-    target = root / "sqs" / "2012-11-05"
-    target.mkdir(parents=True)
-    (target / "service-2.json").write_text(json.dumps(model))
-    return root
-
 
 @pytest.fixture(params=["json", "query"])
 def protocol(request: pytest.FixtureRequest) -> str:

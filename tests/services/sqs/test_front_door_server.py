@@ -15,28 +15,6 @@ import psutil
 import pytest
 from botocore.config import Config as BotoConfig
 
-from awsemu.protocol.models import load_patch, raw_model
-
-
-def _merge(base: dict[str, Any], patch: dict[str, Any]) -> None:
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-
-
-@pytest.fixture(scope="module")
-def query_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model = raw_model("sqs")
-    patch = load_patch("sqs_query")
-    patch.pop("//", None)
-    _merge(model, patch)
-    root = tmp_path_factory.mktemp("botocore-data-server")
-    (root / "sqs" / "2012-11-05").mkdir(parents=True)
-    (root / "sqs" / "2012-11-05" / "service-2.json").write_text(json.dumps(model))
-    return root
-
 
 def client(endpoint: str, protocol: str, model_dir: Path, account: str = "000000000000") -> Any:
     session = botocore.session.get_session()
