@@ -217,23 +217,28 @@ def test_env_settings_and_bad_values(tmp_path):
 def test_clean_shutdown_on_signal_exits_zero(tmp_path, sig):
     server = ServerProcess(tmp_path / "data")
     server.start()
-    proc = server.proc
-    assert proc is not None
-    proc.send_signal(sig)
-    assert proc.wait(15) == 0
-    server.proc = None
-    server.close()
+    try:
+        proc = server.proc
+        assert proc is not None
+        proc.send_signal(sig)
+        assert proc.wait(15) == 0
+        server.proc = None
+    finally:
+        server.close()
 
 
 def test_ephemeral_uses_temp_dir_and_removes_it(tmp_path):
     server = ServerProcess(tmp_path / "data", extra_args=["--ephemeral"])
     server.start()
-    status, body = _get_json(f"{server.endpoint}/_awsemu/health")
-    assert body["ephemeral"] is True
-    temp_dir = Path(body["data_dir"])
-    assert temp_dir.is_dir() and temp_dir != server.data_dir / "state"
-    assert server.stop() == 0
-    assert not temp_dir.exists()
+    try:
+        status, body = _get_json(f"{server.endpoint}/_awsemu/health")
+        assert body["ephemeral"] is True
+        temp_dir = Path(body["data_dir"])
+        assert temp_dir.is_dir() and temp_dir != server.data_dir / "state"
+        assert server.stop() == 0
+        assert not temp_dir.exists()
+    finally:
+        server.close()
 
 
 def test_version_flag():
