@@ -47,7 +47,7 @@ def deny(action, resource="*", **extra):
 
 
 BUCKET = "arn:aws:s3:::amzn-s3-demo-bucket"
-OBJ = BUCKET + "/home/carlos/notes.txt"
+OBJ = BUCKET + "/users/carlos/notes.txt"
 
 # (id, page, identity policies, resource policy, boundary, session policies, principal, action, resource,
 #  resource account, context, expected decision)
@@ -272,26 +272,26 @@ CASES = [
      [doc(allow("s3:*"), deny("s3:*", "*", Condition={"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["a", "b"]}}))],
      None, None, None, CARLOS, "s3:PutObjectTagging", OBJ, "", {"aws:TagKeys": ["a", "c"]}, "explicitDeny"),
     # --- policy variables ---
-    ("variable-username-resource", "[VARS] arn:aws:s3:::bucket/home/${aws:username}/* lets carlos into his folder",
-     [doc(allow("s3:GetObject", BUCKET + "/home/${aws:username}/*"))], None, None, None, CARLOS,
+    ("variable-username-resource", "[VARS] arn:aws:s3:::bucket/users/${aws:username}/* lets carlos into his folder",
+     [doc(allow("s3:GetObject", BUCKET + "/users/${aws:username}/*"))], None, None, None, CARLOS,
      "s3:GetObject", OBJ, "", {"aws:username": "carlos"}, "allowed"),
     ("variable-username-other-folder", "[VARS] ...and not into maria's",
-     [doc(allow("s3:GetObject", BUCKET + "/home/${aws:username}/*"))], None, None, None, CARLOS,
-     "s3:GetObject", BUCKET + "/home/maria/x", "", {"aws:username": "carlos"}, "implicitDeny"),
-    ("variable-prefix-condition", "[VARS] StringLike s3:prefix home/${aws:username}/*",
-     [doc(allow("s3:ListBucket", BUCKET, Condition={"StringLike": {"s3:prefix": ["", "home/", "home/${aws:username}/*"]}}))],
-     None, None, None, CARLOS, "s3:ListBucket", BUCKET, "", {"aws:username": "carlos", "s3:prefix": "home/carlos/docs"}, "allowed"),
+     [doc(allow("s3:GetObject", BUCKET + "/users/${aws:username}/*"))], None, None, None, CARLOS,
+     "s3:GetObject", BUCKET + "/users/maria/x", "", {"aws:username": "carlos"}, "implicitDeny"),
+    ("variable-prefix-condition", "[VARS] StringLike s3:prefix users/${aws:username}/*",
+     [doc(allow("s3:ListBucket", BUCKET, Condition={"StringLike": {"s3:prefix": ["", "users/", "users/${aws:username}/*"]}}))],
+     None, None, None, CARLOS, "s3:ListBucket", BUCKET, "", {"aws:username": "carlos", "s3:prefix": "users/carlos/docs"}, "allowed"),
     ("variable-prefix-condition-other", "[VARS] ...listing another user's prefix is not allowed",
-     [doc(allow("s3:ListBucket", BUCKET, Condition={"StringLike": {"s3:prefix": ["", "home/", "home/${aws:username}/*"]}}))],
-     None, None, None, CARLOS, "s3:ListBucket", BUCKET, "", {"aws:username": "carlos", "s3:prefix": "home/maria/"}, "implicitDeny"),
+     [doc(allow("s3:ListBucket", BUCKET, Condition={"StringLike": {"s3:prefix": ["", "users/", "users/${aws:username}/*"]}}))],
+     None, None, None, CARLOS, "s3:ListBucket", BUCKET, "", {"aws:username": "carlos", "s3:prefix": "users/maria/"}, "implicitDeny"),
     ("variable-missing", "[VARS] a variable whose key is absent makes the resource not match",
-     [doc(allow("s3:GetObject", BUCKET + "/home/${aws:username}/*"))], None, None, None, SESSION,
+     [doc(allow("s3:GetObject", BUCKET + "/users/${aws:username}/*"))], None, None, None, SESSION,
      "s3:GetObject", OBJ, "", {}, "implicitDeny"),
     ("variable-default", "[VARS] ${key, 'default'} falls back to the default value",
-     [doc(allow("s3:GetObject", BUCKET + "/home/${aws:PrincipalTag/home, 'carlos'}/*"))], None, None, None, SESSION,
+     [doc(allow("s3:GetObject", BUCKET + "/users/${aws:PrincipalTag/home, 'carlos'}/*"))], None, None, None, SESSION,
      "s3:GetObject", OBJ, "", {}, "allowed"),
     ("variable-literal-in-2008", "[VARS] version 2008-10-17 treats ${...} literally",
-     [doc(allow("s3:GetObject", BUCKET + "/home/${aws:username}/*"), version="2008-10-17")], None, None, None, CARLOS,
+     [doc(allow("s3:GetObject", BUCKET + "/users/${aws:username}/*"), version="2008-10-17")], None, None, None, CARLOS,
      "s3:GetObject", OBJ, "", {"aws:username": "carlos"}, "implicitDeny"),
     ("variable-self-access-keys", "[EXAMPLES] users manage their own access keys: arn:aws:iam::*:user/${aws:username}",
      [doc(allow(["iam:*AccessKey*"], "arn:aws:iam::*:user/${aws:username}"))], None, None, None, CARLOS,

@@ -13,30 +13,17 @@ from typing import Any
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import ACCOUNT_CONCURRENCY, MIN_UNRESERVED, Fn
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import InvalidParameterValueException, validation
 from awsemu.services.lambda_.functions import FunctionStore
 
 
-class AccountOperations:
+class AccountOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock`` and the helpers below."""
 
     db: Any
     store: FunctionStore
     _lock: threading.RLock
-
-    def _unqualified(self, ctx: CallContext, function_name: str) -> Fn:
-        raise NotImplementedError
-
-    def _invalidate(self, fn: Fn) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _arn(fn: Fn, qualifier: str | None = None) -> str:
-        raise NotImplementedError
-
-    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
-                member: str = "functionName") -> tuple[Fn, str | None]:
-        raise NotImplementedError
 
     def get_account_settings(self, ctx: CallContext) -> dict[str, Any]:
         reserved = 0

@@ -12,6 +12,7 @@ from typing import Any
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import Fn, marker, page_size, revision_check, unmarker
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
@@ -21,22 +22,12 @@ from awsemu.services.lambda_.errors import (
 from awsemu.services.lambda_.functions import LATEST, AliasRecord, FunctionStore, new_revision
 
 
-class AliasOperations:
+class AliasOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock`` and the helpers below."""
 
     db: Any
     store: FunctionStore
     _lock: threading.RLock
-
-    def _unqualified(self, ctx: CallContext, function_name: str) -> Fn:
-        raise NotImplementedError
-
-    def _invalidate(self, fn: Fn) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _arn(fn: Fn, qualifier: str | None = None) -> str:
-        raise NotImplementedError
 
     def _alias_version_check(self, fn: Fn, version: str) -> None:
         if version != LATEST and (not version.isdigit() or self.store.version(*fn, int(version)) is None):

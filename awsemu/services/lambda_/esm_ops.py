@@ -23,6 +23,7 @@ from typing import Any
 
 from awsemu.services.base import CallContext, Provider, ServiceError
 from awsemu.services.lambda_.checks import Fn, marker, page_size, unmarker
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
@@ -65,7 +66,7 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class EventSourceMappingOperations:
+class EventSourceMappingOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock``, ``_target``, ``_arn``, ``config``, and
     ``esm_changed(uuid)`` (restart or stop the mapping's poller) and ``siblings`` (other providers)."""
 
@@ -73,17 +74,6 @@ class EventSourceMappingOperations:
     store: FunctionStore
     _lock: threading.RLock
     siblings: dict[str, Provider]
-
-    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
-                member: str = "functionName") -> tuple[Fn, str | None]:
-        raise NotImplementedError
-
-    @staticmethod
-    def _arn(fn: Fn, qualifier: str | None = None) -> str:
-        raise NotImplementedError
-
-    def esm_changed(self, mapping_id: str) -> None:
-        raise NotImplementedError
 
     # -- records -----------------------------------------------------------------------------------
     def esm_record(self, mapping_id: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from typing import Any
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import Fn, marker, page_size, unmarker
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import ResourceNotFoundException, validation
 from awsemu.services.lambda_.functions import FunctionMeta, FunctionStore
 
@@ -29,23 +30,12 @@ def async_settings(meta: FunctionMeta, qualifier: str | None) -> tuple[int, int]
             int(config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)))
 
 
-class EventInvokeConfigOperations:
+class EventInvokeConfigOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock``, ``_target``, ``_arn``, ``_invalidate``."""
 
     db: Any
     store: FunctionStore
     _lock: threading.RLock
-
-    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
-                member: str = "functionName") -> tuple[Any, str | None]:
-        raise NotImplementedError
-
-    def _invalidate(self, fn: Any) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _arn(fn: Any, qualifier: str | None = None) -> str:
-        raise NotImplementedError
 
     def _event_config_output(self, fn: Fn, qualifier: str, config: dict[str, Any]) -> dict[str, Any]:
         out = {"FunctionArn": self._arn(fn, qualifier or None),

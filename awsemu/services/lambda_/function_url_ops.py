@@ -26,6 +26,7 @@ from awsemu.services.lambda_.invoke import Caller
 from awsemu.services.base import CallContext, ServiceError
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import MAX_SYNC_PAYLOAD, Fn, marker, page_size, unmarker
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import ResourceConflictException, ResourceNotFoundException, validation
 from awsemu.services.lambda_.functions import LATEST, FunctionStore
 from awsemu.storage.lsm.keycodec import decode, encode, prefix_end
@@ -39,7 +40,7 @@ def _iso_now() -> str:
     return fx.now_lambda().replace("+0000", "Z")
 
 
-class FunctionUrlOperations:
+class FunctionUrlOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock``, ``_target``, ``_arn``, ``_invalidate``."""
 
     db: Any
@@ -47,20 +48,6 @@ class FunctionUrlOperations:
     _lock: threading.RLock
     invoker: Any
     _url_index: dict[str, tuple[Fn, str]]
-
-    async def _lookup(self, fn: Fn, qualifier: str | None) -> Any:
-        raise NotImplementedError
-
-    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
-                member: str = "functionName") -> tuple[Fn, str | None]:
-        raise NotImplementedError
-
-    def _invalidate(self, fn: Fn) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _arn(fn: Fn, qualifier: str | None = None) -> str:
-        raise NotImplementedError
 
     def _url_target(self, ctx: CallContext, function_name: str, qualifier: str | None) -> tuple[Fn, str]:
         fn, qualifier = self._target(ctx, function_name, qualifier)

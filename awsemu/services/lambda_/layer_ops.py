@@ -11,20 +11,18 @@ from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import layers
 from awsemu.services.lambda_.checks import marker, page_size, unmarker
 from awsemu.services.lambda_.code import CodeStore, Package
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import validation
 from awsemu.services.lambda_.functions import now_lambda
 
 
-class LayerOperations:
+class LayerOperations(ProviderParts):
     """Needs from the provider: ``db``, ``code``, ``layers``, ``_lock`` and ``_fetch_package``."""
 
     db: Any
     code: CodeStore
     layers: layers.LayerStore
     _lock: threading.RLock
-
-    async def _fetch_package(self, ctx: CallContext, code: dict[str, Any]) -> Package:
-        raise NotImplementedError
 
     async def publish_layer_version(self, ctx: CallContext, LayerName: str, Content: dict[str, Any],
                                     Description: str = "", CompatibleRuntimes: list[str] | None = None,

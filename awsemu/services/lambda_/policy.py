@@ -23,6 +23,7 @@ import threading
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import Fn, revision_check
+from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import ResourceConflictException, ResourceNotFoundException, validation
 from awsemu.services.lambda_.functions import FunctionStore, VersionConfig, new_revision
 
@@ -91,26 +92,12 @@ def document(policy: dict[str, Any] | None) -> str:
                       separators=(",", ":"))
 
 
-class PolicyOperations:
+class PolicyOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock`` and the name helpers below."""
 
     db: Any
     store: FunctionStore
     _lock: threading.RLock
-
-    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
-                member: str = "functionName") -> tuple[Any, str | None]:
-        raise NotImplementedError
-
-    def _latest(self, fn: Any) -> VersionConfig:
-        raise NotImplementedError
-
-    def _invalidate(self, fn: Any) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _arn(fn: Any, qualifier: str | None = None) -> str:
-        raise NotImplementedError
 
     def resource_policy(self, arn: str) -> tuple[str | None, str] | None:
         """(policy document | None, owner account) of a function ARN, for the iam-mode evaluator;
