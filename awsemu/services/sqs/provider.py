@@ -14,7 +14,6 @@ retention period, FIFO deduplication entries past 5 minutes, and removes purged 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import threading
@@ -44,6 +43,8 @@ from awsemu.services.sqs.move_tasks import MoveTasks, parse_handle
 from awsemu.services.sqs.receipts import Receipt
 from awsemu.services.sqs.receipts import decode as decode_receipt
 from awsemu.services.sqs.records import DedupRecord, MessageRecord, QueueRecord
+from awsemu.services.sqs.queue_listing import QueueListingOperations
+from awsemu.services.sqs.tags_and_permissions import TagAndPermissionOperations
 from awsemu.services.sqs.urls import QueueRef, parse_queue_arn, parse_queue_url, queue_url
 
 log = logging.getLogger("awsemu.sqs")
@@ -55,7 +56,7 @@ MAX_BATCH_BYTES = 1048576
 SWEEP_INTERVAL_S = 1.0
 
 
-class SqsProvider(Provider):
+class SqsProvider(QueueListingOperations, TagAndPermissionOperations, Provider):
     service_name = "sqs"
 
     def __init__(self, storage: Any, config: Any) -> None:
@@ -254,45 +255,6 @@ class SqsProvider(Provider):
             raise QueueDoesNotExist()
         return {"QueueUrl": self._url(ctx, q.record)}
 
-    def list_queues(
-        self, ctx: CallContext, QueueNamePrefix: str | None = None, NextToken: str | None = None,
-        MaxResults: int | None = None,
-    ) -> dict[str, Any]:
-        if MaxResults is not None and not 1 <= MaxResults <= 1000:
-            raise invalid_parameter("MaxResults", MaxResults, "MaxResults must be an integer between 1 and 1000.")
-        prefix = QueueNamePrefix or ""
-        after = None
-        if NextToken:
-            try:
-                token = json.loads(base64.b64decode(NextToken, validate=True))
-                after = str(token["after"])
-            except Exception:
-                raise InvalidParameterValue("Invalid NextToken value.") from None
-        limit = MaxResults or 1000
-        start, end = keys.queues_range(ctx.account_id, ctx.region, after)
-        if prefix and after is None:
-            start = max(start, keys.queue(ctx.account_id, ctx.region, prefix))
-        urls: list[str] = []
-        last = None
-        more = False
-        for _, raw in self.db.scan(start, end):
-            record = QueueRecord.from_bytes(raw)
-            if not record.name.startswith(prefix):
-                if record.name > prefix:
-                    break
-                continue
-            if len(urls) == limit:
-                more = True
-                break
-            urls.append(self._url(ctx, record))
-            last = record.name
-        out: dict[str, Any] = {}
-        if urls:
-            out["QueueUrls"] = urls
-        if more and MaxResults is not None and last is not None:
-            out["NextToken"] = base64.b64encode(json.dumps({"after": last}).encode()).decode()
-        return out
-
     def get_queue_attributes(self, ctx: CallContext, QueueUrl: str, AttributeNames: list[str] | None = None) -> dict[str, Any]:
         q = self._queue(ctx, QueueUrl)
         names = set(queue_attributes.requested_names(AttributeNames))
@@ -360,101 +322,6 @@ class SqsProvider(Provider):
             q.attempts.clear()
         with self._queues_lock:
             self._garbage.append((r.account, r.region, r.name, r.gen))
-        return {}
-
-    def list_dead_letter_source_queues(
-        self, ctx: CallContext, QueueUrl: str, NextToken: str | None = None, MaxResults: int | None = None
-    ) -> dict[str, Any]:
-        q = self._queue(ctx, QueueUrl)
-        if MaxResults is not None and not 1 <= MaxResults <= 1000:
-            raise invalid_parameter("MaxResults", MaxResults, "MaxResults must be an integer between 1 and 1000.")
-        after = None
-        if NextToken:
-            try:
-                after = str(json.loads(base64.b64decode(NextToken, validate=True))["after"])
-            except Exception:
-                raise InvalidParameterValue("Invalid NextToken value.") from None
-        urls: list[str] = []
-        more = False
-        last = None
-        for record in source_queues(self.db, q.record, after):
-            if MaxResults is not None and len(urls) == MaxResults:
-                more = True
-                break
-            urls.append(self._url(ctx, record))
-            last = record.name
-        out: dict[str, Any] = {"queueUrls": urls}
-        if more and last is not None:
-            out["NextToken"] = base64.b64encode(json.dumps({"after": last}).encode()).decode()
-        return out
-
-    # -- tags and permissions ------------------------------------------------------------------
-
-    def tag_queue(self, ctx: CallContext, QueueUrl: str, Tags: dict[str, str]) -> dict[str, Any]:
-        q = self._queue(ctx, QueueUrl)
-        if not Tags:
-            raise MissingParameter("The request must contain the parameter Tags.")
-        with q.lock:
-            tags = {**q.record.tags, **Tags}
-            if len(tags) > 50:
-                raise InvalidParameterValue(f"Too many tags added for queue {q.record.name}.")
-            q.record.tags = tags
-            self._save(q)
-        return {}
-
-    def untag_queue(self, ctx: CallContext, QueueUrl: str, TagKeys: list[str]) -> dict[str, Any]:
-        q = self._queue(ctx, QueueUrl)
-        if not TagKeys:
-            raise MissingParameter("The request must contain the parameter TagKeys.")
-        with q.lock:
-            q.record.tags = {k: v for k, v in q.record.tags.items() if k not in set(TagKeys)}
-            self._save(q)
-        return {}
-
-    def list_queue_tags(self, ctx: CallContext, QueueUrl: str) -> dict[str, Any]:
-        q = self._queue(ctx, QueueUrl)
-        return {"Tags": dict(q.record.tags)} if q.record.tags else {}
-
-    def add_permission(
-        self, ctx: CallContext, QueueUrl: str, Label: str, AWSAccountIds: list[str], Actions: list[str]
-    ) -> dict[str, Any]:
-        q = self._queue(ctx, QueueUrl)
-        if not AWSAccountIds:
-            raise MissingParameter("The request must contain the parameter AWSAccountIds.")
-        if not Actions:
-            raise MissingParameter("The request must contain the parameter Actions.")
-        with q.lock:
-            policy = json.loads(q.record.attributes.get("Policy") or "null") or {
-                "Version": "2012-10-17", "Id": f"{q.record.arn}/SQSDefaultPolicy", "Statement": [],
-            }  # fmt: skip
-            if any(s.get("Sid") == Label for s in policy["Statement"]):
-                raise invalid_parameter("Label", Label, "Already exists.")
-            principals = [f"arn:aws:iam::{a}:root" for a in AWSAccountIds]
-            actions = [f"SQS:{a}" for a in Actions]
-            policy["Statement"].append({
-                "Sid": Label, "Effect": "Allow",
-                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
-                "Action": actions[0] if len(actions) == 1 else actions,
-                "Resource": q.record.arn,
-            })  # fmt: skip
-            q.record.attributes["Policy"] = json.dumps(policy, separators=(",", ":"))
-            self._save(q)
-        return {}
-
-    def remove_permission(self, ctx: CallContext, QueueUrl: str, Label: str) -> dict[str, Any]:
-        q = self._queue(ctx, QueueUrl)
-        with q.lock:
-            policy = json.loads(q.record.attributes.get("Policy") or "null")
-            statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-            kept = [s for s in statements if s.get("Sid") != Label]
-            if len(kept) == len(statements):
-                raise invalid_parameter("Label", Label, "can't find label on existing policy.")
-            if kept:
-                policy["Statement"] = kept
-                q.record.attributes["Policy"] = json.dumps(policy, separators=(",", ":"))
-            else:
-                q.record.attributes.pop("Policy", None)
-            self._save(q)
         return {}
 
     # -- send ---------------------------------------------------------------------------------
