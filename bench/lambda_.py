@@ -10,7 +10,11 @@ also measured with a raw keep-alive HTTP client to show the server's own share.
   with a plain handler and with a handler that imports boto3 at module level;
 - warm invoke: 200 sequential invokes of one function, p50 and p99;
 - 20 concurrent invokes of one function from 20 threads: wall time when all 20 are cold, then warm;
-- memory of a warm environment: RSS and USS (pages it does not share with the fork server).
+- memory of a warm environment: RSS and USS (pages it does not share with the fork server);
+- InvokeWithResponseStream: 200 sequential warm calls through boto3 (iterating the event stream to
+  InvokeComplete), next to 200 plain warm invokes of the same function measured right before;
+- nodejs20.x on the local node: cold invoke (a node process start, no fork server), median of 5, and
+  warm invoke p50 over 200 (skipped, with a row saying so, when no node is installed).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import uuid
 import zipfile
 from urllib.parse import urlparse
 
+import shutil
+
 import psutil
 from botocore.config import Config as BotoConfig
 
@@ -33,6 +39,7 @@ from awsemu.testing.server import ServerProcess
 ROLE = "arn:aws:iam::000000000000:role/bench"
 PLAIN = "def handler(event, context):\n    return event\n"
 WITH_BOTO3 = "import boto3\nS3 = boto3.client('s3')\ndef handler(event, context):\n    return event\n"
+NODE = "exports.handler = async (event) => event;\n"
 
 
 def _zip(source: str) -> bytes:
@@ -64,6 +71,24 @@ class Bench:
         self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
                                  Handler="lambda_function.handler", Code={"ZipFile": _zip(source)}, Timeout=60)
         return name, time.perf_counter() - started
+
+    def create_node(self) -> str:
+        name = f"n-{uuid.uuid4().hex[:10]}"
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            archive.writestr("index.js", NODE)
+        self.lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                                 Code={"ZipFile": buf.getvalue()}, Timeout=60)
+        return name
+
+    def stream_invoke(self, name: str) -> float:
+        started = time.perf_counter()
+        out = self.lam.invoke_with_response_stream(FunctionName=name, Payload=b'{"k": 1}')
+        events = list(out["EventStream"])
+        elapsed = time.perf_counter() - started
+        if "ErrorCode" in events[-1].get("InvokeComplete", {"ErrorCode": "missing"}):
+            raise RuntimeError(f"{name} failed: {events[-1]}")
+        return elapsed
 
     def invoke(self, name: str) -> float:
         started = time.perf_counter()
@@ -171,6 +196,25 @@ def main() -> None:
         if prss:
             rows.append((f"interpreter-start environment USS, median of {len(prss)} (MiB)",
                          f"{statistics.median(m.uss for m in prss) / 2**20:.1f}"))
+        name, _ = fb.create()
+        fb.invoke(name)
+        warm = [fb.invoke(name) for _ in range(200)]
+        streamed = [fb.stream_invoke(name) for _ in range(200)]
+        rows.append(("warm Invoke p50, same function, just before the streamed calls (ms)", _ms(_pct(warm, 0.5))))
+        rows.append(("warm InvokeWithResponseStream p50, boto3, 200 sequential (ms)", _ms(_pct(streamed, 0.5))))
+        rows.append(("warm InvokeWithResponseStream p99, boto3, 200 sequential (ms)", _ms(_pct(streamed, 0.99))))
+        if shutil.which("node"):
+            colds = []
+            for _ in range(5):
+                colds.append(fb.invoke(fb.create_node()))
+            rows.append(("nodejs20.x cold invoke (node process start), median of 5 (ms)",
+                         _ms(statistics.median(colds))))
+            name = fb.create_node()
+            fb.invoke(name)
+            node_warm = [fb.invoke(name) for _ in range(200)]
+            rows.append(("nodejs20.x warm invoke p50, boto3, 200 sequential (ms)", _ms(_pct(node_warm, 0.5))))
+        else:
+            rows.append(("nodejs20.x invokes", "not measured: no node installed"))
     finally:
         fork.close()
         plain.close()

@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, MutableMapping
 
 from awsemu.auth.enforcement import AuthGuard
 from awsemu.auth.identity import identify
-from awsemu.gateway import s3_edge, service_router
+from awsemu.gateway import function_urls, s3_edge, service_router
 from awsemu.gateway.errors import unknown_service_response
 from awsemu.protocol import awschunked
 from awsemu.protocol.http import Headers, WireRequest, WireResponse, form_pairs
@@ -179,25 +179,16 @@ class Gateway:
 
     async def _function_url(self, scope: Scope, headers: Headers, raw_path: Any,
                             read: Callable[[], Awaitable[bytes]], send: Send, started: float) -> None:
-        """A request on a Lambda function URL: plain HTTP handed to the Lambda provider as data."""
-        provider = self.providers.get("lambda")
-        serve = getattr(provider, "serve_function_url", None)
-        if serve is None:
-            response = WireResponse(status=404, headers=[("content-type", "application/json")],
-                                    body=b'{"Message":"Lambda is not enabled"}')
-        else:
-            client = scope.get("client") or ("127.0.0.1", 0)
-            path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path
-            try:
-                status, out_headers, body = await serve(
-                    method=scope["method"], raw_path=path,
-                    query_string=scope.get("query_string", b"").decode("latin-1"),
-                    headers=list(headers.items()), body=await read(), source_ip=client[0],
-                    endpoint=_endpoint(scope, Headers()))  # awsemu itself, not the URL's host
-            except Exception:
-                log.exception("internal error serving a function URL")
-                status, out_headers, body = 500, [("content-type", "application/json")], b'{"Message":null}'
-            response = WireResponse(status=status, headers=out_headers, body=body)
+        """A request on a Lambda function URL: plain HTTP handed to the Lambda provider as data
+        (function_urls.py; AWS_IAM URLs are verified there)."""
+        path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path
+        try:
+            response = await function_urls.serve(self.providers.get("lambda"), self.auth_guard, scope, headers, path,
+                                                 read, _endpoint(scope, Headers()))  # awsemu itself, not the URL's host
+        except Exception:
+            log.exception("internal error serving a function URL")
+            response = WireResponse(status=500, headers=[("content-type", "application/json")],
+                                    body=b'{"Message":null}')
         await self._send(send, response, scope["method"])
         log.info("lambda function-url %d %.1fms", response.status, (time.perf_counter() - started) * 1000)
 

@@ -4,14 +4,18 @@ Map of the package:
 
 - provider.py        the operations (functions, versions, invoke) + mixins: alias_ops.py,
                      account_ops.py (settings, tags, concurrency), layer_ops.py, policy.py,
-                     event_invoke_config.py, function_url_ops.py
+                     event_invoke_config.py, function_url_ops.py (+ function_url_http.py,
+                     function_url_cors.py), esm_ops.py (+ pollers.py, event_filter.py),
+                     stream_ops.py (InvokeWithResponseStream; framing in event_stream.py)
 - functions.py       control-plane records on lsm, names and ARNs; checks.py parameter checks
 - code.py            zip packages in the blob store, unpacked trees under <data>/lambda/code/
 - layers.py          layer records and the merged layer directory that stands for /opt
 - invoke.py          sync and async invocations, throttling, timeouts, log tails
-- delivery.py        dead-letter queues and destinations of async invocations (via SQS's API)
+- delivery.py        dead-letter queues and destinations of async invocations, OnFailure records
+                     of stream event source mappings (via SQS's API)
 - pool.py            execution environments: fork server client, warm reuse, reaping, kills
 - runtime_api.py     the Runtime API (2018-06-01) server the environments talk to
 - fork_server.py     the pre-initialized interpreter that forks environments (runs standalone)
 - python_runtime.py  the runtime loop inside a Python environment (runs standalone)
+- node_runtime.py    nodejs*.x functions: the local node running awsemu's own Runtime API client
 """

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
 
 from awsemu.services.lambda_ import functions as fx
-from awsemu.services.lambda_.errors import InvalidParameterValueException, PreconditionFailedException, validation
+from awsemu.services.lambda_.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    PreconditionFailedException,
+    RequestTooLargeException,
+    validation,
+)
 
 ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED = 100
@@ -68,9 +75,10 @@ def check_role(role: str) -> None:
 def check_runtime(runtime: str) -> None:
     if runtime not in fx.RUNTIMES:
         raise validation(runtime, "runtime", "Member must satisfy enum value set: [" + ", ".join(fx.RUNTIMES) + "]")
-    if runtime not in fx.PYTHON_RUNTIMES + fx.CUSTOM_RUNTIMES:
+    if runtime not in fx.PYTHON_RUNTIMES + fx.CUSTOM_RUNTIMES + fx.NODE_RUNTIMES:
         raise InvalidParameterValueException(
-            f"The runtime parameter of {runtime} is not supported by awsemu yet: use a python3.x or provided.* runtime."
+            f"The runtime parameter of {runtime} is not supported by awsemu yet: use a python3.x, nodejs*.x or "
+            "provided.* runtime."
         )
 
 
@@ -98,3 +106,32 @@ def revision_check(expected: str | None, actual: str) -> None:
             "The Revision Id provided does not match the latest Revision Id. "
             "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
         )
+
+
+INLINE_PARSE_BYTES = 64 * 1024
+
+
+async def check_invoke_input(payload: bytes, client_context: str | None, *, event: bool = False) -> str | None:
+    """Invoke's payload checks (size, JSON) as Lambda words them; returns the decoded ClientContext."""
+    limit = MAX_ASYNC_PAYLOAD if event else MAX_SYNC_PAYLOAD
+    if len(payload) > limit:
+        operation = "InvokeAsync" if event else "InvokeFunction"
+        raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
+    if payload:
+        try:
+            if len(payload) > INLINE_PARSE_BYTES:  # a big document: parse it off the event loop
+                await asyncio.to_thread(json.loads, payload)
+            else:
+                json.loads(payload)
+        except ValueError as exc:
+            raise InvalidRequestContentException(
+                f"Could not parse request body into json: Could not parse payload into json: {exc}"
+            ) from None
+    if not client_context:
+        return None
+    try:
+        decoded = base64.b64decode(client_context, validate=True).decode()
+        json.loads(decoded)
+    except ValueError:
+        raise InvalidRequestContentException("Client context must be a valid Base64-encoded JSON object.") from None
+    return decoded

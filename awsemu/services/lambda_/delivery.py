@@ -6,6 +6,10 @@
   (``version``, ``timestamp``, ``requestContext``, ``requestPayload``, ``responseContext``,
   ``responsePayload``) as Lambda writes it.
 
+- An event source mapping's DestinationConfig OnFailure (DynamoDB Streams sources): for records
+  discarded after MaximumRetryAttempts or MaximumRecordAgeInSeconds, a record of where they are
+  (``DDBStreamBatchInfo``), see :func:`stream_failure_record`.
+
 Delivery goes through awsemu's own SQS API, the way Lambda talks to SQS, never to SQS's storage.
 SNS topics, EventBridge buses and other Lambda functions as targets are not supported yet (logged).
 """
@@ -85,3 +89,40 @@ def error_message_of(response: bytes) -> str:
     except ValueError:
         return ""
     return str(doc.get("errorMessage", "")) if isinstance(doc, dict) else ""
+
+
+def _iso_seconds(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stream_failure_record(*, request_id: str, function_arn: str, condition: str, attempts: int,
+                          executed_version: str | None, function_error: str | None, shard_id: str,
+                          stream_arn: str, records: list[dict[str, Any]]) -> str:
+    """The document Lambda sends to an event source mapping's OnFailure destination for discarded
+    stream records: where they are (shard, first/last sequence numbers, arrival times), not the
+    records themselves, which the reader fetches from the stream."""
+    now = datetime.now(timezone.utc)
+    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+    document: dict[str, Any] = {
+        "requestContext": {"requestId": request_id, "functionArn": function_arn, "condition": condition,
+                           "approximateInvokeCount": attempts},
+    }
+    if executed_version is not None:  # there was an invocation to tell about
+        response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": executed_version}
+        if function_error:
+            response_context["functionError"] = function_error
+        document["responseContext"] = response_context
+    document.update({
+        "version": "1.0",
+        "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso_seconds(first.get("ApproximateCreationDateTime") or 0),
+            "approximateArrivalOfLastRecord": _iso_seconds(last.get("ApproximateCreationDateTime") or 0),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    })
+    return json.dumps(document)

@@ -66,6 +66,21 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _destination_config(kind: str, config: dict[str, Any] | None) -> dict[str, Any]:
+    """DestinationConfig as stored and shown: stream sources take an OnFailure destination only
+    (awsemu delivers to SQS queues; other targets are accepted and logged at delivery)."""
+    if config is None:
+        return {"OnFailure": {}}
+    if kind == SQS:
+        raise InvalidParameterValueException("Unsupported DestinationConfig parameter for given event source mapping type.")
+    if (config.get("OnSuccess") or {}).get("Destination"):
+        raise InvalidParameterValueException("Unsupported OnSuccess destination for given event source mapping type.")
+    target = (config.get("OnFailure") or {}).get("Destination")
+    if target and not str(target).startswith("arn:"):
+        raise InvalidParameterValueException(f"Invalid DestinationConfig OnFailure destination: {target}")
+    return {"OnFailure": {"Destination": target} if target else {}}
+
+
 class EventSourceMappingOperations(ProviderParts):
     """Needs from the provider: ``db``, ``store``, ``_lock``, ``_target``, ``_arn``, ``config``, and
     ``esm_changed(uuid)`` (restart or stop the mapping's poller) and ``siblings`` (other providers)."""
@@ -178,6 +193,7 @@ class EventSourceMappingOperations(ProviderParts):
                                     MaximumRetryAttempts: int | None = None,
                                     MaximumRecordAgeInSeconds: int | None = None,
                                     ParallelizationFactor: int | None = None,
+                                    DestinationConfig: dict[str, Any] | None = None,
                                     Tags: dict[str, str] | None = None, **unused: Any) -> dict[str, Any]:
         kind = source_kind(EventSourceArn or "")
         fn, qualifier, function_arn = self._function_for_esm(ctx, FunctionName)
@@ -186,6 +202,7 @@ class EventSourceMappingOperations(ProviderParts):
         assert kind is not None
         if kind == SQS and StartingPosition is not None:
             raise InvalidParameterValueException("Unsupported starting position for this event source: SQS")
+        destinations = _destination_config(kind, DestinationConfig)
         if kind == DYNAMODB:
             if StartingPosition is None:
                 raise InvalidParameterValueException("StartingPosition is required for DynamoDB stream event sources.")
@@ -217,7 +234,7 @@ class EventSourceMappingOperations(ProviderParts):
                 "BisectBatchOnFunctionError": bool(BisectBatchOnFunctionError),
                 "MaximumRetryAttempts": -1 if MaximumRetryAttempts is None else MaximumRetryAttempts,
                 "MaximumRecordAgeInSeconds": -1 if MaximumRecordAgeInSeconds is None else MaximumRecordAgeInSeconds,
-                "DestinationConfig": {"OnFailure": {}}, "TumblingWindowInSeconds": 0,
+                "DestinationConfig": destinations, "TumblingWindowInSeconds": 0,
                 "LastProcessingResult": "No records processed",
             })
         self._check_settings(kind, record)
@@ -268,6 +285,7 @@ class EventSourceMappingOperations(ProviderParts):
                                     BisectBatchOnFunctionError: bool | None = None,
                                     MaximumRetryAttempts: int | None = None,
                                     MaximumRecordAgeInSeconds: int | None = None,
+                                    DestinationConfig: dict[str, Any] | None = None,
                                     **unused: Any) -> dict[str, Any]:
         with self._lock:
             record = self._require_esm(UUID)
@@ -286,6 +304,8 @@ class EventSourceMappingOperations(ProviderParts):
                     record[name] = value
             if FilterCriteria is not None and not FilterCriteria.get("Filters"):
                 record.pop("FilterCriteria", None)  # an empty criteria removes the filters
+            if DestinationConfig is not None:
+                record["DestinationConfig"] = _destination_config(kind, DestinationConfig)
             if kind == DYNAMODB:
                 for name, value in (("BisectBatchOnFunctionError", BisectBatchOnFunctionError),
                                     ("MaximumRetryAttempts", MaximumRetryAttempts),

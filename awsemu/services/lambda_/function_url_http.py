@@ -20,10 +20,11 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator, Union
 from urllib.parse import parse_qsl
 
-Response = tuple[int, list[tuple[str, str]], bytes]
+# (status, headers, body); the body streams (an async iterator) on RESPONSE_STREAM URLs
+Response = tuple[int, list[tuple[str, str]], Union[bytes, AsyncIterator[bytes]]]
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
                "application/x-www-form-urlencoded", "application/graphql", "application/yaml")
@@ -46,7 +47,10 @@ def url_id_of(host: str) -> str:
     return host.split(".", 1)[0].lower()
 
 
-def build_event(request: UrlRequest, account: str, auth_type: str) -> dict[str, Any]:
+def build_event(request: UrlRequest, account: str, auth_type: str,
+                authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The payload format 2.0 event; ``authorizer`` (AWS_IAM URLs) is the verified caller, shown as
+    ``requestContext.authorizer.iam`` (accessKey, accountId, callerId, userArn, userId)."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers:
@@ -87,6 +91,12 @@ def build_event(request: UrlRequest, account: str, auth_type: str) -> dict[str, 
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
         "timeEpoch": int(now * 1000),
     }
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = {"iam": {
+            "accessKey": authorizer.get("accessKey"), "accountId": authorizer.get("accountId"),
+            "callerId": authorizer.get("callerId"), "cognitoIdentity": None, "principalOrgId": None,
+            "userArn": authorizer.get("userArn"), "userId": authorizer.get("userId"),
+        }}
     if request.body:
         if headers.get("content-type", "").lower().startswith(_TEXT_TYPES):
             try:

@@ -7,8 +7,13 @@ Host is ``<32 chars>.lambda-url.<region>.<anything>`` (the gateway routes them b
 use a local name such as ``http://<id>.lambda-url.us-east-1.localhost:4566/``. The url id -> function
 index is kept in memory, rebuilt from the meta records when an id is not in it (so it survives
 restarts and never needs its own record); a hit is checked against the meta record.
-AuthType ``AWS_IAM`` URLs require a signed request (an ``Authorization`` header; the signature is not
-verified) and answer 403 without one; CORS settings are stored, not applied.
+AuthType ``AWS_IAM`` URLs require a SigV4-signed request: the gateway (awsemu/gateway/function_urls.py)
+asks :meth:`FunctionUrlOperations.function_url_auth` which requests need one, verifies the signature
+and the caller's ``lambda:InvokeFunctionUrl`` permission, and passes the caller on as ``authorizer``
+(the event's ``requestContext.authorizer.iam``); an unsigned request that reaches the provider
+anyway gets the same 403. The Cors config is applied (function_url_cors.py): preflights are
+answered here without invoking the function, other responses get the Access-Control-* headers.
+``InvokeMode: RESPONSE_STREAM`` URLs stream the function's response (function_url_stream.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import string
 import threading
 from typing import Any
 
+from awsemu.services.lambda_ import function_url_cors as cors
+from awsemu.services.lambda_ import function_url_stream as url_stream
 from awsemu.services.lambda_.function_url_http import Response, UrlRequest, build_event, http_response, url_id_of
 from awsemu.services.lambda_.invoke import Caller
 
@@ -171,28 +178,53 @@ class FunctionUrlOperations(ProviderParts):
                 index[url_id_of(config["FunctionUrl"].split("//", 1)[1])] = (fn, key)
         self._url_index = index
 
+    def function_url_auth(self, host: str, method: str, headers: list[tuple[str, str]]) -> str | None:
+        """The (qualified) function ARN whose ``lambda:InvokeFunctionUrl`` permission a request on
+        this URL must be signed for, or None when it needs no signature (AuthType NONE, an unknown
+        URL, or a CORS preflight). Blocking: reads lsm."""
+        owner = self._url_owner(url_id_of(host))
+        if owner is None:
+            return None
+        fn, key, config = owner
+        if config.get("AuthType") != "AWS_IAM" or cors.is_preflight(config.get("Cors"), method, headers):
+            return None
+        return self._arn(fn, key or None)
+
     async def serve_function_url(self, *, method: str, raw_path: str, query_string: str,
                                  headers: list[tuple[str, str]], body: bytes, source_ip: str,
-                                 endpoint: str) -> Response:
-        """Answer an HTTP request on a function URL: (status, headers, body). Plain data in and out."""
+                                 endpoint: str, authorizer: dict[str, Any] | None = None) -> Response:
+        """Answer an HTTP request on a function URL: (status, headers, body). Plain data in and out.
+        ``authorizer`` is the verified caller of an AWS_IAM URL (the gateway checked the signature)."""
         request = UrlRequest(method, raw_path, query_string, headers, body, source_ip)
         host = next((v for k, v in request.headers if k.lower() == "host"), "")
         owner = await asyncio.to_thread(self._url_owner, url_id_of(host))
         if owner is None:
             return 403, [("content-type", "application/json")], b'{"Message":"Forbidden"}'
         fn, key, config = owner
-        if config.get("AuthType") == "AWS_IAM" and not any(k.lower() == "authorization" for k, _ in request.headers):
+        cors_config = config.get("Cors")
+        if cors.is_preflight(cors_config, method, request.headers):
+            return cors.preflight(cors_config, request.headers)
+        if config.get("AuthType") == "AWS_IAM" and authorizer is None:
             return 403, [("content-type", "application/json")], b'{"Message":"Forbidden"}'
-        payload = json.dumps(build_event(request, fn[0], config.get("AuthType", "NONE"))).encode()
+        event = build_event(request, fn[0], config.get("AuthType", "NONE"), authorizer)
+        payload = json.dumps(event).encode()
         if len(payload) > MAX_SYNC_PAYLOAD:
             return 413, [("content-type", "application/json")], b'{"Message":"Request Entity Too Large"}'
         qualifier = key or None
         try:
             meta, version = await self._lookup(fn, qualifier)
-            result = await self.invoker.invoke(version, meta.reserved_concurrency, payload,
-                                               Caller(endpoint), invoked_arn=self._arn(fn, qualifier))
+            if config.get("InvokeMode") == "RESPONSE_STREAM":
+                stream = url_stream.UrlStream()
+                task = asyncio.ensure_future(self.invoker.invoke(
+                    version, meta.reserved_concurrency, payload, Caller(endpoint),
+                    invoked_arn=self._arn(fn, qualifier), on_chunk=stream.on_chunk))
+                response = await url_stream.respond(task, stream)
+            else:
+                result = await self.invoker.invoke(version, meta.reserved_concurrency, payload,
+                                                   Caller(endpoint), invoked_arn=self._arn(fn, qualifier))
+                response = http_response(result.payload, result.function_error)
         except ServiceError as exc:
             if exc.status == 429:
                 return 429, [("content-type", "application/json")], b'{"Message":"Rate Exceeded."}'
             return 403, [("content-type", "application/json")], b'{"Message":"Forbidden"}'
-        return http_response(result.payload, result.function_error)
+        return cors.decorate(cors_config, request.headers, response)

@@ -31,9 +31,9 @@ from awsemu.storage.lsm.keycodec import encode, prefix_end
 LATEST = "$LATEST"
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 CUSTOM_RUNTIMES = ("provided.al2023", "provided.al2", "provided")
-OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java11", "java17", "java21", "java8.al2",
-                  "dotnet8", "ruby3.2", "ruby3.3", "ruby3.4")
-RUNTIMES = PYTHON_RUNTIMES + CUSTOM_RUNTIMES + OTHER_RUNTIMES
+NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
+OTHER_RUNTIMES = ("java11", "java17", "java21", "java8.al2", "dotnet8", "ruby3.2", "ruby3.3", "ruby3.4")
+RUNTIMES = PYTHON_RUNTIMES + CUSTOM_RUNTIMES + NODE_RUNTIMES + OTHER_RUNTIMES
 ROLE_PATTERN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 ROLE_CONSTRAINT = (
     r"Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"

@@ -42,11 +42,11 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from awsemu.services.base import ServiceError
-from awsemu.services.lambda_ import layers
+from awsemu.services.lambda_ import layers, node_runtime
 from awsemu.services.lambda_.errors import TooManyRequestsException, throttled
 from awsemu.services.lambda_.functions import VersionConfig
 from awsemu.services.lambda_.pool import EnvironmentFailed, EnvSpec, Pool
-from awsemu.services.lambda_.runtime_api import NextEvent
+from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent
 from awsemu.storage.lsm.keycodec import encode, prefix_end
 
 log = logging.getLogger("awsemu.lambda")
@@ -81,6 +81,8 @@ class InvokeResult:
     executed_version: str
     function_error: str | None = None
     log_result: str | None = None
+    error_type: str | None = None  # the runtime's error type (InvokeWithResponseStream's ErrorCode)
+    chunks: list[bytes] | None = None  # how a streaming runtime cut its response
 
 
 def _iso_now() -> str:
@@ -137,14 +139,16 @@ class Invoker:
 
     # -- synchronous -------------------------------------------------------------------------
     async def invoke(self, config: VersionConfig, reserved: int | None, payload: bytes, caller: Caller, *,
-                     invoked_arn: str, tail: bool = False, client_context: str | None = None) -> InvokeResult:
+                     invoked_arn: str, tail: bool = False, client_context: str | None = None,
+                     on_chunk: ChunkListener | None = None) -> InvokeResult:
+        """Run one invocation; ``on_chunk`` hears a streaming runtime's chunks as they arrive."""
         fn = (config.account, config.region, config.name)
         running = self.inflight.get(fn, 0)
         if reserved is not None and running >= reserved:
             raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         self.inflight[fn] = running + 1
         try:
-            return await self._run(config, payload, caller, invoked_arn, tail, client_context)
+            return await self._run(config, payload, caller, invoked_arn, tail, client_context, on_chunk)
         finally:
             left = self.inflight[fn] - 1
             if left:
@@ -153,7 +157,8 @@ class Invoker:
                 del self.inflight[fn]
 
     async def _run(self, config: VersionConfig, payload: bytes, caller: Caller, invoked_arn: str,
-                   tail: bool, client_context: str | None) -> InvokeResult:
+                   tail: bool, client_context: str | None,
+                   on_chunk: ChunkListener | None = None) -> InvokeResult:
         request_id = str(uuid.uuid4())
         key = env_key(config)
         started = time.monotonic()
@@ -161,15 +166,25 @@ class Invoker:
         if env is None:
             task_root, opt = await self.prepare_code(config)
             argv = None
-            if not config.is_python:
+            if config.runtime in node_runtime.NODE_RUNTIMES:
+                argv = await asyncio.to_thread(node_runtime.argv_for, config.runtime,
+                                               self.pool.envs_dir.parent / "runtimes", config.memory_size)
+                if argv is None:
+                    error_type, message = node_runtime.UNAVAILABLE
+                    return InvokeResult(json.dumps({
+                        "errorMessage": message.format(runtime=config.runtime), "errorType": error_type,
+                    }).encode(), config.version, "Unhandled", error_type=error_type)
+            elif not config.is_python:
                 argv = [_bootstrap(task_root, opt)]
                 if not argv[0]:
                     return InvokeResult(json.dumps({
                         "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): "
                                         "[/var/task/bootstrap /opt/bootstrap]",
                         "errorType": "Runtime.InvalidEntrypoint",
-                    }).encode(), config.version, "Unhandled")
+                    }).encode(), config.version, "Unhandled", error_type="Runtime.InvalidEntrypoint")
             variables = environment_variables(config, task_root, caller)
+            if argv is not None and config.runtime in node_runtime.NODE_RUNTIMES and opt is not None:
+                variables["NODE_PATH"] = node_runtime.node_path(opt) or ""
             paths = [task_root]
             if opt is not None:
                 where = layers.runtime_paths(opt)
@@ -185,11 +200,13 @@ class Invoker:
                     {"errorMessage": failure.message.replace("{id}", request_id), "errorType": failure.error_type}
                 ).encode()
                 return InvokeResult(body, config.version, "Unhandled",
-                                    self._tail(config, request_id, b"", started, "") if tail else None)
+                                    self._tail(config, request_id, b"", started, "") if tail else None,
+                                    error_type=failure.error_type)
         log_start = env.log_size() if tail else 0
         deadline_ms = int(time.time() * 1000) + config.timeout * 1000
         trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
-        answer_future = env.dispatch(NextEvent(request_id, payload, deadline_ms, invoked_arn, trace_id, client_context))
+        answer_future = env.dispatch(NextEvent(request_id, payload, deadline_ms, invoked_arn, trace_id, client_context),
+                                     on_chunk)
         extra = ""
         try:
             answer = await asyncio.wait_for(answer_future, config.timeout)
@@ -200,23 +217,25 @@ class Invoker:
             self.pool.discard(env)
             message = f"{_iso_now()} {request_id} Task timed out after {config.timeout:.2f} seconds"
             extra = message + "\n"
-            result = InvokeResult(json.dumps({"errorMessage": message}).encode(), config.version, "Unhandled")
+            result = InvokeResult(json.dumps({"errorMessage": message}).encode(), config.version, "Unhandled",
+                                  error_type="Sandbox.Timedout")
         except EnvironmentFailed as failure:
             self.pool.discard(env)
             message = failure.message.replace("{id}", request_id)
             extra = message + "\n"
             result = InvokeResult(json.dumps({"errorType": failure.error_type, "errorMessage": message}).encode(),
-                                  config.version, "Unhandled")
+                                  config.version, "Unhandled", error_type=failure.error_type)
         else:
             if answer.error_type is not None:
-                result = InvokeResult(answer.body, config.version, "Unhandled")
+                result = InvokeResult(answer.body, config.version, "Unhandled", error_type=answer.error_type,
+                                      chunks=answer.chunks)
             elif len(answer.body) > MAX_RESPONSE:
                 result = InvokeResult(json.dumps({
                     "errorMessage": f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes).",
                     "errorType": "Function.ResponseSizeTooLarge",
-                }).encode(), config.version, "Unhandled")
+                }).encode(), config.version, "Unhandled", error_type="Function.ResponseSizeTooLarge")
             else:
-                result = InvokeResult(answer.body, config.version)
+                result = InvokeResult(answer.body, config.version, chunks=answer.chunks)
             self.pool.release(env)
         if tail:
             result.log_result = self._tail(config, request_id, env.read_log(log_start, TAIL_BYTES), started, extra,

@@ -16,7 +16,9 @@ stored checkpoint (``AFTER_SEQUENCE_NUMBER``) or the mapping's StartingPosition,
 records the filters reject are skipped; a failed batch is retried (split in halves first with
 BisectBatchOnFunctionError; with ReportBatchItemFailures from the first failed SequenceNumber on)
 until it succeeds, MaximumRetryAttempts is spent or its records are older than
-MaximumRecordAgeInSeconds (then they are skipped and logged; OnFailure destinations are not fed).
+MaximumRecordAgeInSeconds; then they are skipped, logged, and described to the mapping's
+DestinationConfig OnFailure queue (delivery.stream_failure_record: condition
+``RetryAttemptsExhausted`` or ``RecordAgeExceeded``, the shard and sequence-number range).
 After each handled batch the last sequence number of the shard is stored under
 ``("lambda", "esmck", uuid, shard)``. New shards are found by describing the stream again (every
 second); a child shard is read once its parent is finished. Shards are read one after the other by
@@ -34,13 +36,15 @@ import base64
 import json
 import logging
 import time
+import uuid
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from awsemu.services.base import CallContext, Provider, ServiceError
+from awsemu.services.lambda_ import delivery
 from awsemu.services.lambda_.esm_ops import DYNAMODB, SQS, checkpoint_range
 from awsemu.services.lambda_.event_filter import matches_any, parse_criteria
-from awsemu.services.lambda_.invoke import InvokeResult
+from awsemu.services.lambda_.invoke import InvokeResult, root_access_key
 from awsemu.storage.lsm.keycodec import encode
 
 log = logging.getLogger("awsemu.lambda")
@@ -351,7 +355,7 @@ class StreamPoller:
         batch = [self._event_record(r) for r in records]
         batch = [r for r in batch if matches_any(self.patterns, r)]
         if batch:
-            await self._deliver(batch)
+            await self._deliver(shard, batch)
         await asyncio.to_thread(self.db.put, checkpoint_key(self.id, shard), last.encode())
         if not self.reported:  # LastProcessingResult says OK once a batch was handled (and checkpointed)
             await asyncio.to_thread(self.set_state, self.id, "Enabled", LastProcessingResult="OK")
@@ -365,39 +369,43 @@ class StreamPoller:
             data["ApproximateCreationDateTime"] = int(created.timestamp())
         return {**record, "dynamodb": data, "eventSourceARN": self.arn}
 
-    async def _deliver(self, batch: list[dict[str, Any]]) -> None:
+    async def _deliver(self, shard: str, batch: list[dict[str, Any]]) -> None:
         """Invoke until the batch is handled, bisecting and retrying as the mapping says.
 
         Each (sub-)batch has its own retry budget (MaximumRetryAttempts, -1 = until it succeeds);
         with BisectBatchOnFunctionError a failed batch of several records is split in halves first,
-        and a split does not spend a retry (as in Lambda). Records dropped after their last retry are
-        logged (OnFailure destinations are not fed).
+        and a split does not spend a retry (as in Lambda). Records discarded after their last retry
+        or for their age go to the OnFailure destination (:meth:`_discard`).
         """
         maximum = self.record.get("MaximumRetryAttempts", -1)
-        pending: list[tuple[list[dict[str, Any]], int]] = [(batch, maximum)]
+        # (records, retries left, invocations of these records so far, the last result)
+        pending: list[tuple[list[dict[str, Any]], int, int, InvokeResult | None]] = [(batch, maximum, 0, None)]
         delay = RETRY_BACKOFF_S
         while pending:
-            current, retries_left = pending.pop(0)
-            current = self._young_enough(current)
+            current, retries_left, invoked, last = pending.pop(0)
+            current = await self._young_enough(shard, current, invoked, last)
             if not current:
                 continue
-            failed_from = await self._invoke_once(current)
+            failed_from, last = await self._invoke_once(current)
+            invoked += 1
             if failed_from is None:
                 continue
             current = current[failed_from:]
             if self.record.get("BisectBatchOnFunctionError") and len(current) > 1:
                 half = len(current) // 2
-                pending[:0] = [(current[:half], maximum), (current[half:], maximum)]
+                pending[:0] = [(current[:half], maximum, invoked, last), (current[half:], maximum, invoked, last)]
             elif retries_left == 0:
                 log.warning("DynamoDB stream mapping %s: dropping %d records after retries", self.id, len(current))
+                await self._discard(shard, current, "RetryAttemptsExhausted", invoked, last)
                 continue
             else:
-                pending.insert(0, (current, retries_left - 1 if retries_left > 0 else -1))
+                pending.insert(0, (current, retries_left - 1 if retries_left > 0 else -1, invoked, last))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    def _young_enough(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The records not older than MaximumRecordAgeInSeconds (-1: no limit); older ones are dropped."""
+    async def _young_enough(self, shard: str, batch: list[dict[str, Any]], invoked: int,
+                            last: InvokeResult | None) -> list[dict[str, Any]]:
+        """The records not older than MaximumRecordAgeInSeconds (-1: no limit); older ones are discarded."""
         age = self.record.get("MaximumRecordAgeInSeconds", -1)
         if age is None or age < 0:
             return batch
@@ -406,25 +414,46 @@ class StreamPoller:
         if len(kept) < len(batch):
             log.warning("DynamoDB stream mapping %s: dropping %d records older than %d s",
                         self.id, len(batch) - len(kept), age)
+            kept_ids = {id(r) for r in kept}
+            await self._discard(shard, [r for r in batch if id(r) not in kept_ids], "RecordAgeExceeded",
+                                invoked, last)
         return kept
 
-    async def _invoke_once(self, batch: list[dict[str, Any]]) -> int | None:
-        """None when the batch succeeded, else the index of the first record to retry from."""
+    async def _discard(self, shard: str, records: list[dict[str, Any]], condition: str, invoked: int,
+                       last: InvokeResult | None) -> None:
+        """Tell the mapping's OnFailure destination (if any) which records were given up on."""
+        target = ((self.record.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if not target:
+            return
+        document = delivery.stream_failure_record(
+            request_id=str(uuid.uuid4()), function_arn=self.record["FunctionArn"], condition=condition,
+            attempts=invoked, executed_version=last.executed_version if last is not None else None,
+            function_error=last.function_error if last is not None else None, shard_id=shard,
+            stream_arn=self.arn, records=records,
+        )
+        try:
+            await asyncio.to_thread(delivery.send_to_queue, self.record["_endpoint"],
+                                    root_access_key(self.record["_fn"][0]), target, document)
+        except Exception:  # noqa: BLE001 - a missing queue must not stop the shard
+            log.exception("DynamoDB stream mapping %s: OnFailure delivery to %s failed", self.id, target)
+
+    async def _invoke_once(self, batch: list[dict[str, Any]]) -> tuple[int | None, InvokeResult | None]:
+        """(None when the batch succeeded, else the index of the first record to retry from; the result)."""
         fn = tuple(self.record["_fn"])
         payload = json.dumps({"Records": batch}).encode()
         try:
             result = await self.invoke(fn, self.record["_qualifier"], payload, self.record["_endpoint"])  # type: ignore[arg-type]
         except ServiceError as exc:
             log.info("DynamoDB stream mapping %s: %s", self.id, exc.message)
-            return 0
+            return 0, None
         if result.function_error is not None:
-            return 0
+            return 0, result
         if not self.partial:
-            return None
+            return None, result
         sequence = [r["dynamodb"]["SequenceNumber"] for r in batch]
         failed = _batch_failures(result, sequence)
         if failed is None:
-            return 0
+            return 0, result
         if not failed:
-            return None
-        return min(sequence.index(s) for s in failed)
+            return None, result
+        return min(sequence.index(s) for s in failed), result

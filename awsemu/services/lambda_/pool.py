@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from awsemu.services.lambda_.runtime_api import NextEvent, RuntimeApiServer
+from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent, RuntimeApiServer
 
 log = logging.getLogger("awsemu.lambda")
 
@@ -73,6 +73,7 @@ class Answer:
 
     body: bytes
     error_type: str | None = None
+    chunks: list[bytes] | None = None  # a streamed response's chunks (the body is their concatenation)
 
 
 class Environment:
@@ -95,6 +96,7 @@ class Environment:
         self._pending: NextEvent | None = None
         self._waiter: asyncio.Future[NextEvent] | None = None
         self._current: tuple[str, asyncio.Future[Answer]] | None = None
+        self._on_chunk: ChunkListener | None = None  # the current invocation's stream listener
 
     # -- the Runtime API side (runtime_api.RuntimeHandler) ----------------------------------
     async def next_event(self) -> NextEvent:
@@ -117,11 +119,16 @@ class Environment:
             future.set_result(answer)
         return True
 
-    def invocation_response(self, request_id: str, body: bytes) -> bool:
-        return self._answer(request_id, Answer(body))
+    def invocation_response(self, request_id: str, body: bytes, chunks: list[bytes] | None = None) -> bool:
+        return self._answer(request_id, Answer(body, None, chunks))
 
-    def invocation_error(self, request_id: str, body: bytes, error_type: str) -> bool:
-        return self._answer(request_id, Answer(body, error_type))
+    def invocation_error(self, request_id: str, body: bytes, error_type: str,
+                         chunks: list[bytes] | None = None) -> bool:
+        return self._answer(request_id, Answer(body, error_type, chunks))
+
+    def invocation_chunk(self, request_id: str, chunk: bytes, content_type: str) -> None:
+        if self._current is not None and self._current[0] == request_id and self._on_chunk is not None:
+            self._on_chunk(chunk, content_type)
 
     def init_error(self, body: bytes, error_type: str) -> None:
         failure = EnvironmentFailed(error_type, _message_of(body) or error_type, body)
@@ -131,10 +138,12 @@ class Environment:
             self._current[1].set_exception(failure)
 
     # -- the pool side -----------------------------------------------------------------------
-    def dispatch(self, event: NextEvent) -> asyncio.Future[Answer]:
-        """Hand ``event`` to the runtime (now if it is polling, else at its next poll)."""
+    def dispatch(self, event: NextEvent, on_chunk: ChunkListener | None = None) -> asyncio.Future[Answer]:
+        """Hand ``event`` to the runtime (now if it is polling, else at its next poll); ``on_chunk``
+        hears a streamed response's chunks as they arrive."""
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._current = (event.request_id, future)
+        self._on_chunk = on_chunk
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(event)
         else:
@@ -143,6 +152,7 @@ class Environment:
 
     def finish(self) -> None:
         self._current = None
+        self._on_chunk = None
 
     def exited(self, status: int) -> None:
         """The process ended: fail whoever waits on it."""

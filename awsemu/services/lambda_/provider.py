@@ -16,13 +16,14 @@ Functions, versions and invoke are here; the operations of other topics are mixi
 (alias_ops.py), account settings, tags and concurrency (account_ops.py), layers (layer_ops.py),
 resource policies (policy.py), asynchronous invocation settings (event_invoke_config.py), function
 URL configurations and the HTTP requests on the URLs (function_url_ops.py, function_url_http.py),
-event source mappings (esm_ops.py; their SQS and DynamoDB Streams pollers in pollers.py).
+event source mappings (esm_ops.py; their SQS and DynamoDB Streams pollers in pollers.py),
+InvokeWithResponseStream (stream_ops.py, framing in event_stream.py).
 
 Sibling providers: the app calls :meth:`LambdaProvider.attach` with every provider once all are
 started; the pollers use the SQS and DynamoDB Streams providers' public methods (no HTTP), and the
 pollers of enabled mappings start then (so they restart after a server restart).
 
-Not served in this slice: SnapStart, response streaming (InvokeWithResponseStream), container images,
+Not served in this slice: SnapStart, container images,
 Kinesis/Kafka/MQ event sources, SNS/EventBridge/Lambda targets of async results (SQS dead-letter
 queues and destinations are fed).
 """
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import random
 import shutil
 import threading
@@ -44,9 +44,8 @@ from awsemu.services.base import CallContext, Provider, ServiceError
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_ import delivery, layers
 from awsemu.services.lambda_.checks import (
-    MAX_ASYNC_PAYLOAD,
-    MAX_SYNC_PAYLOAD,
     Fn,
+    check_invoke_input,
     check_limits,
     check_role,
     check_runtime,
@@ -59,8 +58,6 @@ from awsemu.services.lambda_.checks import (
 from awsemu.services.lambda_.code import CodeStore, Package, check_zip, fetch_from_s3
 from awsemu.services.lambda_.errors import (
     InvalidParameterValueException,
-    InvalidRequestContentException,
-    RequestTooLargeException,
     ResourceConflictException,
     function_not_found,
     throttled,
@@ -86,14 +83,14 @@ from awsemu.services.lambda_.layer_ops import LayerOperations
 from awsemu.services.lambda_.policy import PolicyOperations
 from awsemu.services.lambda_.pool import Pool
 from awsemu.services.lambda_.pollers import PollerSet
+from awsemu.services.lambda_.stream_ops import ResponseStreamOperations
 
 
-INLINE_PARSE_BYTES = 64 * 1024
 LIST_PAGE_MAX = 50  # ListFunctions and ListVersionsByFunction never return more, whatever MaxItems says
 
 
 class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, PolicyOperations, EventInvokeConfigOperations,
-                     FunctionUrlOperations, EventSourceMappingOperations, Provider):
+                     FunctionUrlOperations, EventSourceMappingOperations, ResponseStreamOperations, Provider):
     service_name = "lambda"
 
     def __init__(self, storage: Any, config: Any) -> None:
@@ -599,29 +596,7 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
         if kind not in ("RequestResponse", "Event", "DryRun"):
             raise validation(kind, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
         payload = Payload or b""
-        limit = MAX_ASYNC_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
-        if len(payload) > limit:
-            operation = "InvokeAsync" if kind == "Event" else "InvokeFunction"
-            raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the {operation} operation")
-        if payload:
-            try:
-                if len(payload) > INLINE_PARSE_BYTES:  # a big document: parse it off the event loop
-                    await asyncio.to_thread(json.loads, payload)
-                else:
-                    json.loads(payload)
-            except ValueError as exc:
-                raise InvalidRequestContentException(
-                    f"Could not parse request body into json: Could not parse payload into json: {exc}"
-                ) from None
-        client_context = None
-        if ClientContext:
-            try:
-                client_context = base64.b64decode(ClientContext, validate=True).decode()
-                json.loads(client_context)
-            except ValueError:
-                raise InvalidRequestContentException(
-                    "Client context must be a valid Base64-encoded JSON object."
-                ) from None
+        client_context = await check_invoke_input(payload, ClientContext, event=kind == "Event")
         meta, config = await self._lookup(fn, qualifier)
         if kind == "DryRun":
             return {"StatusCode": 204}

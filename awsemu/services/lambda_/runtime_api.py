@@ -10,6 +10,12 @@ https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html):
     POST /2018-06-01/runtime/invocation/{id}/error      the handler's error document
     POST /2018-06-01/runtime/init/error                 the runtime could not start
 
+A response posted with ``Lambda-Runtime-Function-Response-Mode: streaming`` (chunked) is passed on
+chunk by chunk as it arrives (``invocation_chunk``: InvokeWithResponseStream emits one PayloadChunk
+per chunk while the function still runs), up to 20 MiB, AWS's streamed response limit; an error the
+runtime reports mid-stream travels in the trailers ``Lambda-Runtime-Function-Error-Type`` and
+``Lambda-Runtime-Function-Error-Body`` (base64), as AWS's streaming runtimes send it.
+
 ``next`` answers with the event as body and the headers ``Lambda-Runtime-Aws-Request-Id``,
 ``Lambda-Runtime-Deadline-Ms``, ``Lambda-Runtime-Invoked-Function-Arn``, ``Lambda-Runtime-Trace-Id``
 (and ``Lambda-Runtime-Client-Context`` when given). The HTTP/1.1 server is a few lines of asyncio
@@ -20,13 +26,18 @@ warm invoke is two tiny request/response exchanges; Nagle's delay would dominate
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import socket
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
 
 PREFIX = "/2018-06-01/runtime"
 MAX_BODY = 6 * 1024 * 1024 + 1024  # Lambda's synchronous response limit, plus headers' slack
+MAX_STREAMED_BODY = 20 * 1024 * 1024  # a streamed response's limit
+# Hears a streamed response: (chunk, the Content-Type the runtime gave the stream, "" if none).
+ChunkListener = Callable[[bytes, str], None]
 
 
 @dataclass
@@ -41,14 +52,26 @@ class NextEvent:
     client_context: str | None = None
 
 
+@dataclass
+class PostedBody:
+    """A request body as received: whole, plus its chunks and trailers when it came chunked."""
+
+    data: bytes
+    chunks: list[bytes] | None = None
+    trailers: dict[str, str] = field(default_factory=dict)
+
+
 class RuntimeHandler(Protocol):
     """The environment side of the API (implemented by pool.Environment)."""
 
     async def next_event(self) -> NextEvent: ...
 
-    def invocation_response(self, request_id: str, body: bytes) -> bool: ...
+    def invocation_response(self, request_id: str, body: bytes, chunks: list[bytes] | None = None) -> bool: ...
 
-    def invocation_error(self, request_id: str, body: bytes, error_type: str) -> bool: ...
+    def invocation_error(self, request_id: str, body: bytes, error_type: str,
+                         chunks: list[bytes] | None = None) -> bool: ...
+
+    def invocation_chunk(self, request_id: str, chunk: bytes, content_type: str) -> None: ...
 
     def init_error(self, body: bytes, error_type: str) -> None: ...
 
@@ -73,26 +96,44 @@ def _error(status: int, error_type: str, message: str) -> bytes:
     return _response(status, json.dumps({"errorType": error_type, "errorMessage": message}).encode())
 
 
-async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str],
+                     on_chunk: Callable[[bytes], None] | None = None, limit: int = MAX_BODY) -> PostedBody:
+    """The body; a chunked one is also handed to ``on_chunk`` chunk by chunk as it arrives."""
     if headers.get("transfer-encoding", "").lower() == "chunked":
         parts: list[bytes] = []
+        trailers: dict[str, str] = {}
         size = 0
         while True:
             line = await reader.readuntil(b"\r\n")
             length = int(line.split(b";")[0].strip() or b"0", 16)
             if length == 0:
-                while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
-                    pass
-                return b"".join(parts)
+                while (trailer := await reader.readuntil(b"\r\n")) != b"\r\n":
+                    name, _, value = trailer.decode("latin-1").partition(":")
+                    trailers[name.strip().lower()] = value.strip()
+                return PostedBody(b"".join(parts), parts, trailers)
             size += length
-            if size > MAX_BODY:
+            if size > limit:
                 raise ValueError("body too large")
             parts.append(await reader.readexactly(length))
             await reader.readexactly(2)
+            if on_chunk is not None:
+                on_chunk(parts[-1])
     length = int(headers.get("content-length", "0") or 0)
     if length > MAX_BODY:
         raise ValueError("body too large")
-    return await reader.readexactly(length) if length else b""
+    return PostedBody(await reader.readexactly(length) if length else b"")
+
+
+def _stream_error(trailers: dict[str, str]) -> tuple[str, bytes] | None:
+    """(error type, error document) a streaming runtime reported in its trailers, if any."""
+    error_type = trailers.get("lambda-runtime-function-error-type")
+    if not error_type:
+        return None
+    try:
+        body = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""), validate=True)
+    except (ValueError, binascii.Error):
+        body = b""
+    return error_type, body or json.dumps({"errorType": error_type, "errorMessage": error_type}).encode()
 
 
 class RuntimeApiServer:
@@ -139,15 +180,16 @@ class RuntimeApiServer:
                     if ":" in line:
                         k, v = line.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
+                on_chunk, limit = self._streamed(method, target, headers)
                 try:
-                    body = await _read_body(reader, headers)
+                    posted = await _read_body(reader, headers, on_chunk, limit)
                 except ValueError:
                     writer.write(_error(413, "RequestEntityTooLarge", "request body too large"))
                     await writer.drain()
                     return
                 except (asyncio.IncompleteReadError, ConnectionError):
                     return
-                answer = await self._route(method, target, headers, body)
+                answer = await self._route(method, target, headers, posted)
                 writer.write(answer)
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":
@@ -158,7 +200,18 @@ class RuntimeApiServer:
             self._connections.discard(writer)
             writer.close()
 
-    async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    def _streamed(self, method: str, path: str, headers: dict[str, str]
+                  ) -> tuple[Callable[[bytes], None] | None, int]:
+        """(chunk callback, size limit) of a request body: a streaming response is passed on live."""
+        if method != "POST" or headers.get("lambda-runtime-function-response-mode", "").lower() != "streaming":
+            return None, MAX_BODY
+        rest = path[len(PREFIX) + 1:].strip("/").split("/") if path.startswith(PREFIX + "/") else []
+        if len(rest) != 3 or rest[0] != "invocation" or rest[2] != "response":
+            return None, MAX_BODY
+        request_id, content_type = rest[1], headers.get("content-type", "")
+        return (lambda chunk: self.handler.invocation_chunk(request_id, chunk, content_type)), MAX_STREAMED_BODY
+
+    async def _route(self, method: str, path: str, headers: dict[str, str], posted: PostedBody) -> bytes:
         if not path.startswith(PREFIX + "/"):
             return _error(404, "InvalidRequest", f"no route {method} {path}")
         rest = path[len(PREFIX) + 1:].strip("/").split("/")
@@ -176,14 +229,20 @@ class RuntimeApiServer:
             return _response(200, event.payload, out)
         if method == "POST" and len(rest) == 3 and rest[0] == "invocation" and rest[2] in ("response", "error"):
             request_id = rest[1]
-            if rest[2] == "response":
-                known = self.handler.invocation_response(request_id, body)
+            streaming = headers.get("lambda-runtime-function-response-mode", "").lower() == "streaming"
+            failed = _stream_error(posted.trailers) if streaming else None
+            if rest[2] == "error":
+                known = self.handler.invocation_error(request_id, posted.data, error_type or "Unhandled")
+            elif failed is not None:
+                # the chunks streamed before the failure still reached the client
+                known = self.handler.invocation_error(request_id, failed[1], failed[0], posted.chunks)
             else:
-                known = self.handler.invocation_error(request_id, body, error_type or "Unhandled")
+                known = self.handler.invocation_response(request_id, posted.data,
+                                                         posted.chunks if streaming else None)
             if not known:
                 return _error(400, "InvalidRequestID", f"Invalid request ID: {request_id}")
             return _response(202, _status("OK"))
         if method == "POST" and rest == ["init", "error"]:
-            self.handler.init_error(body, error_type or "Runtime.Unknown")
+            self.handler.init_error(posted.data, error_type or "Runtime.Unknown")
             return _response(202, _status("OK"))
         return _error(404, "InvalidRequest", f"no route {method} {path}")

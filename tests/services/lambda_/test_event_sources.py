@@ -316,17 +316,20 @@ def handler(event, context):
 
 def test_dynamodb_stream_filters_bisects_and_drops_after_retries(
         lam: Any, create: Any, fname: str, aws_client: Callable[..., Any], mappings: list[str],
-        tmp_path: Path) -> None:
+        tmp_path: Path, sqs: Any, queue: tuple[str, str]) -> None:
     ddb = aws_client("dynamodb")
     table, stream_arn = _stream_table(ddb)
     out = tmp_path / "records.jsonl"
+    failures_url, failures_arn = queue
     create(POISON_HANDLER, Timeout=3, Environment={"Variables": {"OUT": str(out)}})
     pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["keep"]}}}}
     mapping = lam.create_event_source_mapping(
         EventSourceArn=stream_arn, FunctionName=fname, BatchSize=10, StartingPosition="TRIM_HORIZON",
         BisectBatchOnFunctionError=True, MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": failures_arn}},
         FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
     mappings.append(mapping["UUID"])
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": failures_arn}}
     try:
         for key, kind in (("poison", "keep"), ("good", "keep"), ("skipped", "other")):
             ddb.put_item(TableName=table, Item={"pk": {"S": key}, "kind": {"S": kind}})
@@ -340,6 +343,62 @@ def test_dynamodb_stream_filters_bisects_and_drops_after_retries(
         attempts = [json.loads(line) for line in (tmp_path / "records.jsonl.attempts").read_text().splitlines()]
         assert sum(keys == ["poison"] for keys in attempts) == 2  # one try and one retry, then dropped
         assert all("skipped" not in keys for keys in attempts)
+        # the dropped record is described (not included) on the OnFailure queue, as Lambda does
+        messages = wait_until(lambda: sqs.receive_message(QueueUrl=failures_url, WaitTimeSeconds=1,
+                                                          MaxNumberOfMessages=10).get("Messages"),
+                              "the OnFailure record")
+        assert len(messages) == 1
+        document = json.loads(messages[0]["Body"])
+        assert document["version"] == "1.0"
+        context = document["requestContext"]
+        assert context["condition"] == "RetryAttemptsExhausted"
+        # every invocation that carried the record counts (the whole batch before a bisect too)
+        assert context["approximateInvokeCount"] == sum("poison" in keys for keys in attempts)
+        assert context["functionArn"] == mapping["FunctionArn"]
+        assert document["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
+                                               "functionError": "Unhandled"}
+        info = document["DDBStreamBatchInfo"]
+        shards = ddb_streams(aws_client).describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        assert info["shardId"] in {shard["ShardId"] for shard in shards}
+        assert info["batchSize"] == 1 and info["streamArn"] == stream_arn
+        assert info["startSequenceNumber"] == info["endSequenceNumber"]
+        handled = {r["dynamodb"]["Keys"]["pk"]["S"]: r["dynamodb"]["SequenceNumber"] for r in lines(out)}
+        assert int(info["startSequenceNumber"]) < int(handled["good"])  # poison was written first
+        assert info["approximateArrivalOfFirstRecord"].endswith("Z")
+        assert "Records" not in document and "requestPayload" not in document
+    finally:
+        ddb.delete_table(TableName=table)
+
+
+def ddb_streams(aws_client: Callable[..., Any]) -> Any:
+    return aws_client("dynamodbstreams")
+
+
+def test_stream_destination_config_checks(lam: Any, create: Any, fname: str, aws_client: Callable[..., Any],
+                                          mappings: list[str], queue: tuple[str, str]) -> None:
+    ddb = aws_client("dynamodb")
+    table, stream_arn = _stream_table(ddb)
+    url, arn = queue
+    create(POISON_HANDLER, Timeout=3)
+    try:
+        with pytest.raises(lam.exceptions.InvalidParameterValueException):  # SQS sources take none
+            lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fname,
+                                            DestinationConfig={"OnFailure": {"Destination": arn}})
+        with pytest.raises(lam.exceptions.InvalidParameterValueException):  # streams: OnFailure only
+            lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=fname,
+                                            StartingPosition="LATEST",
+                                            DestinationConfig={"OnSuccess": {"Destination": arn}})
+        mapping = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=fname,
+                                                  StartingPosition="LATEST", Enabled=False)
+        mappings.append(mapping["UUID"])
+        assert mapping["DestinationConfig"] == {"OnFailure": {}}
+        wait_state(lam, mapping["UUID"], "Disabled")
+        updated = lam.update_event_source_mapping(UUID=mapping["UUID"],
+                                                  DestinationConfig={"OnFailure": {"Destination": arn}})
+        assert updated["DestinationConfig"] == {"OnFailure": {"Destination": arn}}
+        wait_state(lam, mapping["UUID"], "Disabled")
+        updated = lam.update_event_source_mapping(UUID=mapping["UUID"], DestinationConfig={"OnFailure": {}})
+        assert lam.get_event_source_mapping(UUID=mapping["UUID"])["DestinationConfig"] == {"OnFailure": {}}
     finally:
         ddb.delete_table(TableName=table)
 
