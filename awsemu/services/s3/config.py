@@ -177,12 +177,11 @@ class ConfigMixin:
     # --- ACLs and ownership --------------------------------------------------------------------
 
     def _acl_from_request(self, ctx: CallContext, bucket: BucketRecord, p: dict[str, Any]) -> dict[str, Any] | None:
-        owner = owner_of(bucket.owner)
         if p.get("AccessControlPolicy"):
             policy = p["AccessControlPolicy"]
-            return {"Owner": policy.get("Owner") or owner, "Grants": policy.get("Grants") or []}
+            return {"Owner": policy.get("Owner") or owner_of(bucket.owner), "Grants": policy.get("Grants") or []}
         if p.get("ACL") or any(p.get(m) for m in ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")):
-            return grants_from_headers(ctx.account_id, p, owner)
+            return grants_from_headers(ctx.account_id, p, owner_of(bucket.owner))
         return None
 
     def _acl_for_write(self, ctx: CallContext, bucket: BucketRecord, p: dict[str, Any]) -> dict[str, Any] | None:

@@ -5,7 +5,8 @@
 - versioning Suspended, no version id: a ``null`` delete marker replaces the ``null`` version;
 - with a version id: that version is removed for good (object lock may refuse it: retention
   until a future date, COMPLIANCE always, GOVERNANCE unless ``x-amz-bypass-governance-retention``;
-  a legal hold always).
+  a legal hold always), and MFA delete asks for the ``x-amz-mfa`` header (versioning.py): on
+  DeleteObjects for the whole request as soon as one entry names a version.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from awsemu.services.base import CallContext
 from awsemu.services.s3.errors import AccessDenied, MalformedXML, S3Error, invalid_argument, precondition_failed
 from awsemu.services.s3.records import BucketRecord, ObjectVersion
 from awsemu.services.s3.store import S3Store, parse_version_id
+from awsemu.services.s3.versioning import require_mfa
 
 MAX_DELETE_KEYS = 1000
 
@@ -104,6 +106,8 @@ class DeletesMixin:
 
     def delete_object(self, ctx: CallContext, Bucket: str, Key: str, **p: Any) -> dict[str, Any]:
         bucket = self._bucket(Bucket)
+        if bucket.mfa_delete == "Enabled" and p.get("VersionId") is not None:
+            require_mfa(p.get("MFA"))
         return self._delete_one(ctx, bucket, Key, p.get("VersionId"), bool(p.get("BypassGovernanceRetention")),
                                 p.get("IfMatch"))
 
@@ -112,6 +116,9 @@ class DeletesMixin:
         objects = (Delete or {}).get("Objects") or []
         if not objects or len(objects) > MAX_DELETE_KEYS:
             raise MalformedXML()
+        if bucket.mfa_delete == "Enabled" and (
+                p.get("MFA") is not None or any(item.get("VersionId") is not None for item in objects)):
+            require_mfa(p.get("MFA"))  # a bad token fails the whole request, versions named or not
         quiet = bool((Delete or {}).get("Quiet"))
         bypass = bool(p.get("BypassGovernanceRetention"))
         deleted: list[dict[str, Any]] = []

@@ -18,6 +18,7 @@ from awsemu.services.s3.errors import (
     InvalidRequest,
     InvalidStorageClass,
     InvalidTag,
+    KeyTooLongError,
     S3Error,
     invalid_argument,
 )
@@ -48,9 +49,7 @@ RESPONSE_OVERRIDES = {
 
 
 def check_key(key: str) -> None:
-    from awsemu.services.s3.errors import KeyTooLongError
-
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:  # 4 bytes a char at most
         raise KeyTooLongError(fields={"Size": str(len(key.encode("utf-8"))), "MaxSizeAllowed": str(MAX_KEY_BYTES)})
 
 
@@ -220,8 +219,6 @@ def object_headers(rec: ObjectVersion, bucket: BucketRecord, checksum_mode: bool
         out["VersionId"] = rec.version_id
     if rec.tags:
         out["TagCount"] = len(rec.tags)
-    if rec.parts:
-        out["PartsCount"] = len(rec.parts)
     if rec.lock_mode:
         out["ObjectLockMode"] = rec.lock_mode
         out["ObjectLockRetainUntilDate"] = datetime.fromisoformat(rec.lock_until) if rec.lock_until else None

@@ -79,8 +79,8 @@ class ObjectsMixin:
     _event_ops: Callable[..., list[Any]]
     _expiration_header: Callable[..., str | None]
 
-    async def _in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
     # --- PutObject -----------------------------------------------------------------------------
 
@@ -260,9 +260,11 @@ class ObjectsMixin:
         rec = self._resolve(bucket, Key, p.get("VersionId"))
         check_sse_c_read(rec, p)
         out = object_headers(rec, bucket, (p.get("ChecksumMode") or "").upper() == "ENABLED")
-        not_modified_headers = {"ETag": rec.quoted_etag, "Last-Modified": _http_date(rec.last_modified)}
-        check_read(rec, p.get("IfMatch"), p.get("IfNoneMatch"), p.get("IfModifiedSince"),
-                   p.get("IfUnmodifiedSince"), not_modified_headers)
+        conditions = (p.get("IfMatch"), p.get("IfNoneMatch"), p.get("IfModifiedSince"), p.get("IfUnmodifiedSince"))
+        if conditions != (None, None, None, None):
+            # the headers of a 304 are built only when a 304 is possible
+            not_modified_headers = {"ETag": rec.quoted_etag, "Last-Modified": _http_date(rec.last_modified)}
+            check_read(rec, *conditions, not_modified_headers)
         for member, target in RESPONSE_OVERRIDES.items():
             value = p.get(member)
             if value is not None:
@@ -287,11 +289,9 @@ class ObjectsMixin:
             start = sum(sizes[: part_number - 1])
             end = start + sizes[part_number - 1]
             if rec.parts:
+                # x-amz-mp-parts-count answers partNumber reads only (API reference, GetObject)
                 out["PartsCount"] = len(sizes)
-                # a part is not the whole object: its checksum is not the object's
-                for member in ck.MEMBERS.values():
-                    out.pop(member, None)
-                out.pop("ChecksumType", None)
+                self._part_checksum(rec, part_number, out)
             out["ContentRange"] = f"bytes {start}-{end - 1}/{rec.size}" if rec.size else None
             out["ContentLength"] = end - start
             out["StatusCode"] = 206
@@ -308,6 +308,22 @@ class ObjectsMixin:
                 out.pop(member, None)
             out.pop("ChecksumType", None)
         return byte_range.start, byte_range.end
+
+    @staticmethod
+    def _part_checksum(rec: ObjectVersion, part_number: int, out: dict[str, Any]) -> None:
+        """A part read carries the part's own checksum, never the object's: a COMPOSITE object
+        answers the part's stored checksum; a FULL_OBJECT one of a single part answers the object's
+        (it is the part's), of several parts none (the part's own is not kept for reads)."""
+        if not any(member in out for member in ck.MEMBERS.values()):
+            return  # checksum mode not enabled, or nothing stored
+        if rec.checksum_type == "FULL_OBJECT" and len(rec.parts or ()) == 1:
+            return
+        for member in ck.MEMBERS.values():
+            out.pop(member, None)
+        out.pop("ChecksumType", None)
+        if rec.checksum_type == "COMPOSITE" and rec.parts:
+            sums = rec.parts[part_number - 1][2] or {}
+            out.update(ck.checksum_output(sums, "COMPOSITE"))
 
     @runs_inline
     def get_object(self, ctx: CallContext, Bucket: str, Key: str, **p: Any) -> dict[str, Any]:

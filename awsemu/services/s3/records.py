@@ -1,8 +1,11 @@
 """What S3 keeps in lsm: buckets, object versions, multipart uploads and parts (JSON values).
 
 Records are plain dataclasses whose fields are JSON types, so a value is ``json.dumps`` of the
-instance dict (no deep copy); unknown fields in stored values are ignored on load, so a record
-can gain fields without a migration. Bucket configuration (CORS, lifecycle, policy ...) is kept
+instance dict (no deep copy) minus the fields that hold their default: most of an object version's
+two dozen fields are empty, and every PutObject writes the record twice (the version and the
+current pointer), so leaving them out halves what lsm stores, logs and compacts. Missing fields
+load as their defaults and unknown fields in stored values are ignored, so a record can gain
+fields without a migration. Bucket configuration (CORS, lifecycle, policy ...) is kept
 in the bucket record as the botocore-shaped dict it arrived as, keyed by configuration name:
 Get* answers it as stored.
 """
@@ -12,33 +15,70 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T", bound="Record")
 
 
 class Record:
     def encode(self) -> bytes:
-        return json.dumps(self.__dict__, separators=(",", ":")).encode()
+        defaults = _layout(type(self)).defaults
+        missing = _MISSING
+        compact = {k: v for k, v in self.__dict__.items() if defaults.get(k, missing) != v}
+        return _encoder(compact).encode()
 
     @classmethod
     def decode(cls: type[T], raw: bytes) -> T:
+        layout = _layout(cls)
         data = json.loads(raw)
-        names = _field_names(cls)
-        return cls(**{k: v for k, v in data.items() if k in names})  # type: ignore[call-arg]
+        if not layout.names.issuperset(data):
+            data = {k: v for k, v in data.items() if k in layout.names}
+        # Built without the generated __init__, whose keyword call over two dozen fields cost as
+        # much as the JSON parse (a listing decodes a record per key): plain defaults, then the
+        # stored fields, then a fresh container for each factory field the value left out.
+        # Records define no __post_init__, so nothing is skipped.
+        obj = object.__new__(cls)
+        fields = obj.__dict__
+        fields.update(layout.plain)
+        fields.update(data)
+        for name, factory in layout.factories:
+            if name not in data:
+                fields[name] = factory()
+        return obj
 
     def copy(self: T, **changes: Any) -> T:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
-_FIELDS: dict[type, frozenset[str]] = {}
+_encoder = json.JSONEncoder(separators=(",", ":")).encode
+_MISSING = object()
 
 
-def _field_names(cls: type) -> frozenset[str]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = frozenset(f.name for f in dataclasses.fields(cls))
-    return names
+class _Layout:
+    """What encode and decode need to know about one record class's fields."""
+
+    def __init__(self, cls: type) -> None:
+        fields = dataclasses.fields(cls)
+        self.names = frozenset(f.name for f in fields)
+        self.plain: dict[str, Any] = {}  # field -> default, for fields with a plain default
+        self.factories: list[tuple[str, Callable[[], Any]]] = []  # fields with a default factory
+        for f in fields:
+            if f.default is not dataclasses.MISSING:
+                self.plain[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                self.factories.append((f.name, f.default_factory))
+        # every default, to compare against when encoding (factory values made once, never handed out)
+        self.defaults = {**self.plain, **{name: factory() for name, factory in self.factories}}
+
+
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(cls: type) -> _Layout:
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = _Layout(cls)
+    return layout
 
 
 @dataclass

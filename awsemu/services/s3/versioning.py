@@ -1,5 +1,11 @@
 """Bucket versioning (Enabled / Suspended) and object lock: configuration, retention, legal hold.
 
+MFA delete (``MFADelete: Enabled`` in the versioning configuration): deleting a version for good
+and changing the versioning configuration then need the ``x-amz-mfa`` header, "<device serial>
+<code>"; so does turning MFA delete on. awsemu has no MFA devices to check a code against, so a
+well-formed header is accepted; a missing one is refused and a malformed one is an
+InvalidArgument, with AWS's wording for both.
+
 Object lock needs versioning: a lock-enabled bucket is versioned from creation and cannot be
 suspended. A version's retention (mode + retain-until date) and legal hold live in its record;
 deletes.py refuses to remove a protected version; overwrites never remove versions in a versioned
@@ -27,6 +33,19 @@ from awsemu.services.s3.store import S3Store
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
 
+MFA_REQUIRED = "Mfa Authentication must be used for this request"
+
+
+def require_mfa(header: str | None) -> None:
+    """Refuse a request that MFA delete guards unless it carries a well-formed ``x-amz-mfa``."""
+    if header is None or not header.strip():
+        raise AccessDenied(MFA_REQUIRED)
+    serial, _, code = header.strip().partition(" ")
+    if not serial or not code or " " in code:
+        raise invalid_argument("Mfa header is invalid -- the header should be formatted as "
+                               "{serialNumber}(space){tokenCode}", "x-amz-mfa", header)
+
+
 def _aware(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -50,6 +69,10 @@ class VersioningMixin:
             raise InvalidBucketState(
                 "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
         mfa = VersioningConfiguration.get("MFADelete")
+        if mfa not in (None, "Enabled", "Disabled"):
+            raise MalformedXML()
+        if bucket.mfa_delete == "Enabled" or mfa == "Enabled":
+            require_mfa(p.get("MFA"))
 
         def change(rec: BucketRecord) -> None:
             rec.versioning = status

@@ -42,9 +42,11 @@ def test_upload_complete_get(s3: Any, bucket: str) -> None:
     got = s3.get_object(Bucket=bucket, Key="mp")
     assert got["Body"].read() == b"".join(parts)
     assert got["ContentType"] == "text/x-mp" and got["Metadata"] == {"m": "1"}
-    assert got["PartsCount"] == 3
+    # x-amz-mp-parts-count answers partNumber reads only (API reference, GetObject/HeadObject)
+    assert "PartsCount" not in got
     part2 = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)
     assert part2["Body"].read() == parts[1]
+    assert part2["PartsCount"] == 3
     assert part2["ContentRange"] == f"bytes {5 * MiB}-{10 * MiB + 2}/{10 * MiB + 3 + 1234}"
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
     with pytest.raises(ClientError) as exc:
@@ -122,6 +124,41 @@ def test_composite_checksum(s3: Any, bucket: str) -> None:
     attrs = s3.get_object_attributes(Bucket=bucket, Key="cs", ObjectAttributes=["ObjectParts", "Checksum"])
     assert attrs["ObjectParts"]["TotalPartsCount"] == 2
     assert [p["Size"] for p in attrs["ObjectParts"]["Parts"]] == [5 * MiB, 4]
+
+
+def test_part_number_reads_answer_the_part_checksum(s3: Any, bucket: str) -> None:
+    parts = [os.urandom(5 * MiB), b"tail of the object"]
+    sums = [base64.b64encode(zlib.crc32(p).to_bytes(4, "big")).decode() for p in parts]
+
+    def upload(key: str, checksum_type: str, body_parts: list[bytes]) -> str:
+        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32",
+                                               ChecksumType=checksum_type)["UploadId"]
+        answers = [s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=i + 1, Body=p,
+                                  ChecksumAlgorithm="CRC32") for i, p in enumerate(body_parts)]
+        extra = (lambda a: {"ChecksumCRC32": a["ChecksumCRC32"]}) if checksum_type == "COMPOSITE" else (lambda a: {})
+        done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": [
+            {"PartNumber": i + 1, "ETag": a["ETag"], **extra(a)} for i, a in enumerate(answers)]})
+        return str(done["ChecksumCRC32"])
+
+    whole = upload("composite", "COMPOSITE", parts)
+    assert whole.endswith("-2")
+    for number, (part, crc) in enumerate(zip(parts, sums), start=1):
+        for read in (s3.get_object, s3.head_object):
+            got = read(Bucket=bucket, Key="composite", PartNumber=number, ChecksumMode="ENABLED")
+            assert got["ChecksumCRC32"] == crc and got["ChecksumType"] == "COMPOSITE"
+            assert got["PartsCount"] == 2 and got["ContentLength"] == len(part)
+            assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        # without checksum mode, no checksum at all
+        assert "ChecksumCRC32" not in s3.head_object(Bucket=bucket, Key="composite", PartNumber=number)
+    # the whole object still answers the composite checksum
+    assert s3.head_object(Bucket=bucket, Key="composite", ChecksumMode="ENABLED")["ChecksumCRC32"] == whole
+    # FULL_OBJECT: a part of several is not the object, so no checksum; a single part is the object
+    upload("full", "FULL_OBJECT", parts)
+    got = s3.head_object(Bucket=bucket, Key="full", PartNumber=1, ChecksumMode="ENABLED")
+    assert "ChecksumCRC32" not in got and "ChecksumType" not in got and got["PartsCount"] == 2
+    single = upload("single", "FULL_OBJECT", parts[1:])
+    got = s3.head_object(Bucket=bucket, Key="single", PartNumber=1, ChecksumMode="ENABLED")
+    assert got["ChecksumCRC32"] == single == sums[1] and got["ChecksumType"] == "FULL_OBJECT"
 
 
 def test_full_object_crc_checksums(s3: Any, bucket: str) -> None:
