@@ -50,7 +50,8 @@ class RestXmlCodec(RestCodec):
 
     def __init__(self, service_model: ServiceModel) -> None:
         self._readers = XmlReaders()
-        self._writers = XmlWriters(service_model.metadata.get("awsemuXmlText"))
+        self._writers = XmlWriters(service_model.metadata.get("awsemuXmlText"),
+                                   service_model.metadata.get("awsemuXmlInterleave"))
         ns = service_model.metadata.get("xmlNamespace")
         self._root_ns = f' xmlns="{escape(ns)}"' if isinstance(ns, str) and ns else ""
         super().__init__(service_model)

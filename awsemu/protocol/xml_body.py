@@ -263,9 +263,13 @@ def namespace_attr(shape: Shape) -> str:
 class XmlWriters:
     """Compiles (and caches) value -> XML string writers for the shapes of one service."""
 
-    def __init__(self, text_members: dict[str, str] | None = None) -> None:
+    def __init__(self, text_members: dict[str, str] | None = None,
+                 interleaved: dict[str, list[str]] | None = None) -> None:
         # shape name -> member written as the element's own text (S3 GetBucketLocation, patch data)
         self._text_members = text_members or {}
+        # shape name -> flattened list members written as one run, merged by each entry's
+        # ``_position`` (S3 ListObjectVersions: versions and delete markers in key order, patch data)
+        self._interleaved = interleaved or {}
         self._inner: dict[str, InnerWriter] = {}
         self._attrs: dict[str, Callable[[Any], str]] = {}
 
@@ -383,9 +387,15 @@ class XmlWriters:
         character. Closures per member cost ~2x more calls on large listings (bench/protocol_rest)."""
         env: dict[str, Any] = {"_search": _TEXT_NEEDS_ESCAPE.search, "_esc": escape_text, "_iso": iso8601_ms, "_str": str}
         lines = ["def write_inner(out, v):", "    get = v.get", "    append = out.append"]
+        group = self._interleaved.get(shape.name, [])
         for i, (name, member) in enumerate(shape.members.items()):
             ser = member.serialization
             if ser.get("location") or ser.get("xmlAttribute"):
+                continue
+            if name in group:
+                if name == group[0]:
+                    env["_merged"] = self._merged_writer(shape, group)
+                    lines.append("    _merged(out, v)")
                 continue
             tag = ser.get("name", name)
             open_, close = f"<{tag}>", f"</{tag}>"
@@ -414,3 +424,20 @@ class XmlWriters:
         exec(compile("\n".join(lines), f"<xml writer {shape.name}>", "exec"), env)  # noqa: S102
         writer: InnerWriter = env["write_inner"]
         return writer
+
+    def _merged_writer(self, shape: Shape, names: list[str]) -> InnerWriter:
+        """Writes the entries of several flattened list members as one run ordered by ``_position``."""
+        writers = {}
+        for name in names:
+            member = shape.members[name]
+            tag = member.serialization.get("name", name)
+            writers[name] = self.element(member.member, member.member.serialization.get("name", tag))
+
+        def write_merged(out: list[str], v: Any) -> None:
+            entries = [(x.get("_position", 0), name, x) for name in names for x in v.get(name) or ()]
+            entries.sort(key=lambda e: e[0])
+            for _, name, x in entries:
+                writers[name](out, x)
+
+        return write_merged
+

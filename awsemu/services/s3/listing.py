@@ -268,12 +268,13 @@ class ListingMixin:
                 break
             start = keys.seek(keys.SERVICE, "v", Bucket, nxt)
         versions, markers, prefixes = [], [], []
-        for kind, value in items:
+        for position, (kind, value) in enumerate(items):
             if kind == "p":
                 prefixes.append({"Prefix": enc(value)})
                 continue
             rec, latest = value
             entry: dict[str, Any] = {
+                "_position": position,  # the XML writer interleaves versions and markers by it
                 "Key": enc(rec.key),
                 "VersionId": rec.version_id,
                 "IsLatest": latest,

@@ -31,7 +31,7 @@ STATUS_MEMBERS = {"GetObjectOutput", "HeadObjectOutput", "AwsemuPartialStatusCod
 
 def test_every_patch_entry_is_covered_here() -> None:
     assert set(PATCH["shapes"]) == set(ROOT_NAMES) | set(ERRORS) | STATUS_MEMBERS
-    assert set(PATCH["metadata"]) == {"xmlNamespace", "awsemuXmlText"}
+    assert set(PATCH["metadata"]) == {"xmlNamespace", "awsemuXmlText", "awsemuXmlInterleave"}
     assert set(PATCH["operations"]) == {"ListDirectoryBuckets"}
 
 
@@ -107,3 +107,24 @@ def test_partial_content_status_member(operation: str) -> None:
     assert partial.status == 206
     assert partial.header("Content-Range") == "bytes 0-1/10"
     assert codec.serialize(op, {"ContentLength": 10}, "rid").status == 200
+
+
+def test_list_object_versions_interleaves_versions_and_delete_markers() -> None:
+    assert PATCH["metadata"]["awsemuXmlInterleave"] == {"ListObjectVersionsOutput": ["Versions", "DeleteMarkers"]}
+    codec = codec_for("s3")
+    out = {
+        "Name": "b", "IsTruncated": False,
+        "Versions": [{"_position": 0, "Key": "a", "VersionId": "3"}, {"_position": 2, "Key": "a", "VersionId": "1"},
+                     {"_position": 4, "Key": "c", "VersionId": "5"}],
+        "DeleteMarkers": [{"_position": 1, "Key": "a", "VersionId": "2"}, {"_position": 3, "Key": "b", "VersionId": "4"}],
+        "CommonPrefixes": [{"Prefix": "p/"}],
+    }
+    body = codec.serialize(codec.service_model.operation_model("ListObjectVersions"), out, "r").body
+    root = ElementTree.fromstring(body)  # type: ignore[arg-type]
+    entries = [(e.tag.split("}")[1], e.findtext(f"{{{NS}}}VersionId")) for e in root
+               if e.tag.endswith(("}Version", "}DeleteMarker"))]
+    assert entries == [("Version", "3"), ("DeleteMarker", "2"), ("Version", "1"), ("DeleteMarker", "4"),
+                       ("Version", "5")]
+    assert "_position" not in body.decode()  # type: ignore[union-attr]
+    assert root.find(f"{{{NS}}}CommonPrefixes/{{{NS}}}Prefix").text == "p/"  # type: ignore[union-attr]
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from botocore.exceptions import ClientError
@@ -125,9 +126,24 @@ def test_list_object_versions_orders_versions_and_markers_together(s3: Any, buck
     put("a"), delete("a"), put("a"), put("b"), delete("b"), delete("c"), put("c"), delete("c")
     expected = [(key, vid, kind, i == 0)
                 for key in ("a", "b", "c") for i, (vid, kind) in enumerate(reversed(history[key]))]
-    whole = s3.list_object_versions(Bucket=bucket)
+    bodies: list[bytes] = []
+
+    def keep_body(http_response: Any, **_: Any) -> None:
+        bodies.append(http_response.content)
+
+    s3.meta.events.register("after-call.s3.ListObjectVersions", keep_body)
+    try:
+        whole = s3.list_object_versions(Bucket=bucket)
+    finally:
+        s3.meta.events.unregister("after-call.s3.ListObjectVersions", keep_body)
     assert sorted(_entries(whole), key=expected.index) == expected
     assert not whole["IsTruncated"]
+    # on the wire, <Version> and <DeleteMarker> elements form one run in that same order
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    wire = [(e.findtext(f"{ns}Key"), e.findtext(f"{ns}VersionId"),
+             "version" if e.tag == f"{ns}Version" else "marker", e.findtext(f"{ns}IsLatest") == "true")
+            for e in ElementTree.fromstring(bodies[0]) if e.tag in (f"{ns}Version", f"{ns}DeleteMarker")]
+    assert wire == expected
     # one entry a page: each page is the next entry in key order, newest first, whatever its kind
     for max_keys in (1, 2, 3):
         seen: list[tuple[str, str, str, bool]] = []
