@@ -72,7 +72,13 @@ def format_number(value: Decimal) -> str:
     return text
 
 
+# An integer without leading zeros and of at most 38 digits is valid and already canonical.
+_CANONICAL_INTEGER = re.compile(r"(?:0|-?[1-9]\d{0,37})\Z")
+
+
 def canonical_number(text: str) -> str:
+    if isinstance(text, str) and _CANONICAL_INTEGER.match(text):
+        return text
     return format_number(parse_number(text))
 
 
@@ -151,9 +157,17 @@ def _no_duplicates(members: list[Any], shown: list[Any]) -> None:
 
 
 def validate_item(item: Any) -> dict[str, dict[str, Any]]:
+    """The canonical copy of an item. A string attribute (most of them) is already canonical, so
+    it is taken as it is without a call; everything else goes through :func:`validate_value`."""
     if not isinstance(item, dict):
         raise ValidationException("Item must be a map")
-    return {name: validate_value(v) for name, v in item.items()}
+    out = {}
+    for name, value in item.items():
+        if type(value) is dict and len(value) == 1 and type(value.get("S")) is str:
+            out[name] = value
+        else:
+            out[name] = validate_value(value)
+    return out
 
 
 def validate_expression_values(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

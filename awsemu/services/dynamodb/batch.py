@@ -87,44 +87,51 @@ def batch_write_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> 
     plans = []
     for name, writes in requests.items():
         table = get_table(store, ctx, name)
-        ops: list[tuple[dict[str, Any], dict[str, Any] | None, bytes]] = []
+        key_names = table.schema.names
+        # (key, new item or None for a delete, its size, its row key)
+        ops: list[tuple[dict[str, Any], dict[str, Any] | None, int, bytes]] = []
         for write in writes:
             put, delete = write.get("PutRequest"), write.get("DeleteRequest")
             if (put is None) == (delete is None):
                 raise ValidationException("A WriteRequest must contain exactly one of PutRequest or DeleteRequest")
             if put is not None:
                 item = validate_item(put.get("Item"))
-                check_item(table, item)
-                key = {n: item[n] for n in table.schema.names}
-                ops.append((key, item, store.item_key(table, key)))
+                size = check_item(table, item)
+                key = {n: item[n] for n in key_names}
+                ops.append((key, item, size, store.item_key(table, key)))
             else:
                 key = check_key(table, delete.get("Key"))
-                ops.append((key, None, store.item_key(table, key)))
-        if len({row for _, _, row in ops}) != len(ops):
+                ops.append((key, None, 0, store.item_key(table, key)))
+        if len({op[3] for op in ops}) != len(ops):
             raise ValidationException("Provided list of item keys contains duplicates")
         plans.append((table, ops))
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
-    metrics: dict[str, list[Any]] = {}
+    metered = meter.mode is not None
     for table, ops in plans:
         with store.lock(table.uid):
             changes = []
-            for key, new, row in ops:
+            for key, new, size, row in ops:
                 old = store.get_item(table, key, row)
                 if old is None and new is None:
-                    write_cost(table, meter, None, None)
+                    if metered:
+                        write_cost(table, meter, None, None)
                     continue
-                changes.append(Change(table, key, old, new, row=row))
-                write_cost(table, meter, old, new)
+                change = Change(table, key, old, new, row=row, new_size=size)
+                changes.append(change)
+                if metered:
+                    write_cost(table, meter, old, new, change=change)
             if changes:
                 store.commit(changes)
-        for key, _, _ in ops:
-            m = collection_metrics(table, p, key)
-            if m is not None:
-                metrics.setdefault(table.name, []).append(m)
     out: dict[str, Any] = {"UnprocessedItems": {}}
     consumed = meter.render_all()
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     if p.get("ReturnItemCollectionMetrics") == "SIZE":
+        metrics: dict[str, list[Any]] = {}
+        for table, ops in plans:
+            for op in ops:
+                m = collection_metrics(table, p, op[0])
+                if m is not None:
+                    metrics.setdefault(table.name, []).append(m)
         out["ItemCollectionMetrics"] = metrics
     return out

@@ -106,8 +106,9 @@ def _non_empty_key(name: str, value: dict[str, Any]) -> None:
         )
 
 
-def check_item(table: TableRecord, item: Item, *, updating: bool = False) -> None:
-    """Key attributes present and typed; index keys typed; size within 400 KB."""
+def check_item(table: TableRecord, item: Item, *, updating: bool = False) -> int:
+    """Key attributes present and typed; index keys typed; size within 400 KB. Returns the item's
+    size, which the commit reuses (statistics) instead of sizing the item again."""
     schema = table.schema
     if not updating:
         for name, wanted in ((schema.hash_name, schema.hash_type), (schema.range_name, schema.range_type)):
@@ -119,7 +120,19 @@ def check_item(table: TableRecord, item: Item, *, updating: bool = False) -> Non
             kind = next(iter(value))
             if kind != wanted:
                 raise ValidationException(_INVALID + f"Type mismatch for key {name} expected: {wanted} actual: {kind}")
-            _non_empty_key(name, value)
+            if not value[kind]:
+                _non_empty_key(name, value)
+    if table.gsis or table.lsis:
+        _check_index_keys(table, item)
+    size = item_size(item)
+    if size > MAX_ITEM_SIZE:
+        message = "Item size to update has exceeded the maximum allowed size" if updating else "Item size has exceeded the maximum allowed size"
+        raise ValidationException(message)
+    return size
+
+
+def _check_index_keys(table: TableRecord, item: Item) -> None:
+    schema = table.schema
     for index in table.gsis + table.lsis:
         for name, wanted in ((index.schema.hash_name, index.schema.hash_type), (index.schema.range_name, index.schema.range_type)):
             if name is None or name in schema.names:
@@ -139,9 +152,6 @@ def check_item(table: TableRecord, item: Item, *, updating: bool = False) -> Non
                     "supported. The AttributeValue for a key attribute cannot contain an empty "
                     f"{'string' if kind == 'S' else 'binary'} value. IndexName: {index.name}, IndexKey: {name}"
                 )
-    if item_size(item) > MAX_ITEM_SIZE:
-        message = "Item size to update has exceeded the maximum allowed size" if updating else "Item size has exceeded the maximum allowed size"
-        raise ValidationException(message)
 
 
 def not_in_transaction(store: TableStore, row: bytes) -> None:
@@ -166,12 +176,19 @@ def on_failure(p: dict[str, Any]) -> bool:
     return value == "ALL_OLD"
 
 
-def write_cost(table: TableRecord, meter: CapacityMeter, old: Item | None, new: Item | None, factor: float = 1.0) -> None:
+def write_cost(
+    table: TableRecord, meter: CapacityMeter, old: Item | None, new: Item | None, factor: float = 1.0,
+    change: Change | None = None,
+) -> None:
     """Table units for the larger of old and new; per index, one write of the projected row, or
-    two when the item moves within the index (its index key changed: a delete plus a put)."""
+    two when the item moves within the index (its index key changed: a delete plus a put).
+    ``change``, when given, holds the sizes the commit already computed."""
     if meter.mode is None:
         return  # ReturnConsumedCapacity NONE: nothing would be reported, so nothing is sized
-    size = max(item_size(old) if old else 0, item_size(new) if new else 0)
+    if change is not None:
+        size = max(change.old_size, change.new_size)
+    else:
+        size = max(item_size(old) if old else 0, item_size(new) if new else 0)
     meter.write(table.name, write_units(size) * factor)
     for index in table.gsis + table.lsis:
         old_key = index_key_of(index, old) if old is not None else None
@@ -211,7 +228,7 @@ def put_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str
     want_old_on_failure = on_failure(p)
     table = get_table(store, ctx, p.get("TableName"))
     item = validate_item(p.get("Item"))
-    check_item(table, item)
+    size = check_item(table, item)
     key = {n: item[n] for n in table.schema.names}
     check = compile_condition(condition) if condition is not None else None
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
@@ -220,10 +237,11 @@ def put_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str
     with store.lock(table.uid):
         old = store.get_item(table, key, row)
         if check is not None and not check(old or {}):
-            meter.write(table.name, write_units(item_size(item)))
+            meter.write(table.name, write_units(size))
             raise ConditionalCheckFailedException(old if want_old_on_failure and old is not None else None)
-        store.commit([Change(table, key, old, item, row=row)])
-    write_cost(table, meter, old, item)
+        change = Change(table, key, old, item, row=row, new_size=size)
+        store.commit([change])
+    write_cost(table, meter, old, item, change=change)
     out: dict[str, Any] = {}
     if returns == "ALL_OLD" and old is not None:
         out["Attributes"] = old
@@ -239,7 +257,8 @@ def get_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str
     key = check_key(table, p.get("Key"))
     item = store.get_item(table, key)
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
-    meter.read(table.name, read_units(item_size(item) if item else 0, bool(p.get("ConsistentRead"))))
+    if meter.mode is not None:  # sized only when the units are reported
+        meter.read(table.name, read_units(item_size(item) if item else 0, bool(p.get("ConsistentRead"))))
     out: dict[str, Any] = {}
     if item is not None:
         out["Item"] = project(item, projection) if projection is not None else item
@@ -257,13 +276,14 @@ def delete_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[
     key = check_key(table, p.get("Key"))
     check = compile_condition(condition) if condition is not None else None
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
-    not_in_transaction(store, store.item_key(table, key))
+    row = store.item_key(table, key)
+    not_in_transaction(store, row)
     with store.lock(table.uid):
-        old = store.get_item(table, key)
+        old = store.get_item(table, key, row)
         if check is not None and not check(old or {}):
             raise ConditionalCheckFailedException(old if want_old_on_failure and old is not None else None)
         if old is not None:
-            store.commit([Change(table, key, old, None)])
+            store.commit([Change(table, key, old, None, row=row)])
     write_cost(table, meter, old, None)
     out: dict[str, Any] = {}
     if returns == "ALL_OLD" and old is not None:
@@ -312,15 +332,16 @@ def update_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[
     check_key_untouched(table, prepared.actions)
     check = compile_condition(prepared.condition) if prepared.condition is not None else None
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
-    not_in_transaction(store, store.item_key(table, key))
+    row = store.item_key(table, key)
+    not_in_transaction(store, row)
     with store.lock(table.uid):
-        old = store.get_item(table, key)
+        old = store.get_item(table, key, row)
         if check is not None and not check(old or {}):
             raise ConditionalCheckFailedException(old if want_old_on_failure and old is not None else None)
         new = apply_update(old if old is not None else dict(key), prepared.actions)
-        check_item(table, new, updating=True)
-        store.commit([Change(table, key, old, new)])
-    write_cost(table, meter, old, new)
+        change = Change(table, key, old, new, row=row, new_size=check_item(table, new, updating=True))
+        store.commit([change])
+    write_cost(table, meter, old, new, change=change)
     out: dict[str, Any] = {}
     if returns == "ALL_OLD" and old is not None:
         out["Attributes"] = old

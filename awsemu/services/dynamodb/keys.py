@@ -8,6 +8,7 @@
     ("ddb", "h", uid, stream label, shard)                     -> shard of a stream (parent, first sequence)
     ("ddb", "e", uid, expires, item row key)                   -> TTL index entry (value: the item row key)
     ("ddb", "k", token_hash)                                   -> transaction token (idempotency)
+    ("ddb", "r", account, region, table_name, stream label)    -> a retired stream, readable for 24 h
 
 ``uid`` is fresh for every created table, so a dropped table's rows can be swept lazily and a
 re-created table never sees them. ``bucket`` is a 32-bit hash of the partition key: a Scan walks
@@ -52,10 +53,15 @@ def key_part(value: dict[str, Any]) -> Any:
     return raw
 
 
+# crc32 of each scalar type tag: the seed of a bucket hash (the same value hashes differently as S and B).
+_KIND_SEED = {kind: zlib.crc32(kind.encode()) for kind in ("S", "N", "B")}
+
+
 def bucket_of(value: dict[str, Any]) -> int:
-    kind, raw = next(iter(value.items()))
-    data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
-    return zlib.crc32(data, zlib.crc32(kind.encode()))
+    for kind, raw in value.items():
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+        return zlib.crc32(data, _KIND_SEED[kind])
+    raise ValueError("empty AttributeValue")
 
 
 def table_key(account: str, region: str, name: str) -> bytes:
@@ -80,8 +86,18 @@ def _head(*parts: Any) -> bytes:
 _part = keycodec.encode_part
 
 
+def _hashed_part(value: dict[str, Any]) -> bytes:
+    """The encoded (bucket, partition key) pair that leads every row of one partition."""
+    for kind, raw in value.items():
+        if kind == "N":
+            return _part(zlib.crc32(raw.encode("utf-8"), _KIND_SEED["N"])) + _part(Decimal(raw))
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+        return _part(zlib.crc32(data, _KIND_SEED[kind])) + _part(raw)
+    raise ValueError("empty AttributeValue")
+
+
 def item_key(uid: str, pk: dict[str, Any], sk: dict[str, Any] | None) -> bytes:
-    head = _head(PREFIX, "i", uid) + _part(bucket_of(pk)) + _part(key_part(pk))
+    head = _head(PREFIX, "i", uid) + _hashed_part(pk)
     return head if sk is None else head + _part(key_part(sk))
 
 
@@ -187,10 +203,11 @@ def uid_of_dropped(key: bytes) -> str:
     return str(decode(key)[2])
 
 
-def table_data_ranges(uid: str) -> list[tuple[bytes, bytes]]:
-    """Every row range a table owns: items, index entries, stream records."""
+def table_data_ranges(uid: str, keep_streams: bool = False) -> list[tuple[bytes, bytes]]:
+    """Every row range a table owns: items, index entries, stream records (unless ``keep_streams``:
+    a deleted table's stream stays readable for a day)."""
     out = []
-    for kind in ("i", "x", "q", "s", "e", "h"):
+    for kind in ("i", "x", "s", "e") if keep_streams else ("i", "x", "q", "s", "e", "h"):
         start = encode((PREFIX, kind, uid))
         out.append((start, prefix_end(start)))
     return out
@@ -211,3 +228,12 @@ def expiry_range(uid: str, until: Decimal, since: Decimal | None = None) -> tupl
     start = encode((PREFIX, "e", uid)) if since is None else encode((PREFIX, "e", uid, since))
     return start, prefix_end(encode((PREFIX, "e", uid, until)))
 
+
+
+def retired_stream_key(account: str, region: str, name: str, label: str) -> bytes:
+    return encode((PREFIX, "r", account, region, name, label))
+
+
+def retired_streams_range(account: str | None = None, region: str | None = None) -> tuple[bytes, bytes]:
+    start = encode((PREFIX, "r") if account is None else (PREFIX, "r", account, region))
+    return start, prefix_end(start)

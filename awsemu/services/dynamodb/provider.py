@@ -1,6 +1,7 @@
 """The DynamoDB provider: one method per operation, each a thin call into its topic module.
 
-    tables.py        CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, tags, TTL, limits
+    tables.py        CreateTable, DescribeTable, ListTables, DeleteTable, tags, TTL, limits
+    table_update.py  UpdateTable (online index creation and deletion, streams, settings)
     items.py         PutItem, GetItem, UpdateItem, DeleteItem
     reads.py         Query, Scan
     batch.py         BatchGetItem, BatchWriteItem
@@ -8,6 +9,7 @@
     partiql/         ExecuteStatement, BatchExecuteStatement, ExecuteTransaction
     streams.py       stream records written in the item's batch (streams_provider.py serves the API)
     store.py         the lsm data layer every write goes through (items + indexes + stats, one batch)
+    backfill.py      builds a global secondary index added by UpdateTable, in the background
 
 Accounts and regions are separate namespaces: a table is found by (account, region, name).
 """
@@ -20,7 +22,8 @@ import time
 from typing import Any
 
 from awsemu.services.base import CallContext, Provider
-from awsemu.services.dynamodb import batch, items, keys, reads, streams, tables, transactions
+from awsemu.services.dynamodb import batch, items, keys, reads, streams, table_update, tables, transactions
+from awsemu.services.dynamodb.backfill import IndexBuilder
 from awsemu.services.dynamodb.partiql import execute as partiql
 from awsemu.services.dynamodb.store import TableStore
 
@@ -38,6 +41,7 @@ class DynamoDBProvider(Provider):
         # How often the TTL sweeper looks for expired items (DynamoDB itself only promises "within days").
         self.sweep_interval = config.dynamodb_ttl_interval
         self.store.creating_seconds = config.dynamodb_create_seconds
+        self.index_builder = IndexBuilder(self.store)
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
 
@@ -45,12 +49,16 @@ class DynamoDBProvider(Provider):
 
     def start(self) -> None:
         self.store.start_sweep()
+        self.index_builder.start()
+        self.store.index_builds_pending = self.index_builder.wake
         self._stopping.clear()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="ddb-ttl-sweeper", daemon=True)
         self._sweeper.start()
 
     def stop(self) -> None:
         self._stopping.set()
+        self.store.index_builds_pending = None
+        self.index_builder.stop()
         if self._sweeper is not None:
             self._sweeper.join(timeout=10)
             self._sweeper = None
@@ -79,6 +87,7 @@ class DynamoDBProvider(Provider):
                         break
             if live.stream_label is not None:
                 streams.trim(self.store, live, now)
+        streams.trim_retired(self.store, now)
         return deleted
 
     def reset(self) -> None:
@@ -103,7 +112,7 @@ class DynamoDBProvider(Provider):
         return tables.list_tables(self.store, ctx, p)
 
     def update_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        return tables.update_table(self.store, ctx, p)
+        return table_update.update_table(self.store, ctx, p)
 
     def delete_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.delete_table(self.store, ctx, p)

@@ -187,6 +187,8 @@ def _source(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> Source:
             raise ValidationException(f"The table does not have the specified index: {p['IndexName']}")
         if index.is_global and p.get("ConsistentRead"):
             raise ValidationException("Consistent reads are not supported on global secondary indexes")
+        if index.status != "ACTIVE":  # an index added by UpdateTable answers only once built
+            raise ValidationException(f"Cannot read from backfilling global secondary index: {index.name}")
     return Source(table, index)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import json.encoder
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 _MARK = b'{"$b":'
 
@@ -22,8 +23,23 @@ def _binary(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__}")
 
 
+def _item_encoder() -> Callable[[dict[str, Any]], str]:
+    """One encoder for every item. ``json.dumps`` with non-default options builds a JSONEncoder per
+    call, and ``JSONEncoder.encode`` builds its C encoder per call: together as costly as encoding
+    a 1 KB item. CPython's C encoder (``json.encoder.c_make_encoder``) is built once when present;
+    items hold no floats and no cycles, so no float formatter or cycle markers are needed."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_binary).encode
+    encoder = make(None, _binary, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda item: "".join(encoder(item, 0))
+
+
+_encode = _item_encoder()
+
+
 def dump_item(item: dict[str, Any]) -> bytes:
-    return json.dumps(item, separators=(",", ":"), ensure_ascii=False, default=_binary).encode("utf-8")
+    return _encode(item).encode("utf-8")
 
 
 def load_item(data: bytes) -> dict[str, Any]:
@@ -73,10 +89,11 @@ class IndexRecord:
     projection_type: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE
     non_key_attributes: list[str] = field(default_factory=list)
     is_global: bool = True
-    status: str = "ACTIVE"
-    backfilling: bool = False
+    status: str = "ACTIVE"  # CREATING while an index added by UpdateTable is being built
+    backfilling: bool = False  # CREATING: False while "allocating", True once existing items are copied
     read_capacity: int = 0
     write_capacity: int = 0
+    created: float = 0.0  # when UpdateTable added it (0: created with the table)
 
     def projection(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ProjectionType": self.projection_type}
@@ -114,6 +131,7 @@ class TableRecord:
     last_increase: float = 0.0
     last_decrease: float = 0.0
     point_in_time_recovery: bool = False
+    retired: float = 0.0  # set on the copy kept for a retired stream: when it stopped (streams.py)
 
     @property
     def arn(self) -> str:

@@ -11,6 +11,7 @@ readers take no lock: an lsm read sees a batch entirely or not at all.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -29,11 +30,11 @@ TTL_HORIZON = 5 * 365 * 24 * 3600
 class Change:
     """One item write inside a commit: ``old``/``new`` None mean absent."""
 
-    __slots__ = ("table", "key", "old", "new", "by_ttl", "row")
+    __slots__ = ("table", "key", "old", "new", "by_ttl", "row", "_new_size", "_old_size")
 
     def __init__(
         self, table: TableRecord, key: Item, old: Item | None, new: Item | None, by_ttl: bool = False,
-        row: bytes | None = None,
+        row: bytes | None = None, new_size: int | None = None,
     ) -> None:
         self.table = table
         self.key = key
@@ -41,6 +42,21 @@ class Change:
         self.new = new
         self.by_ttl = by_ttl  # a TTL deletion: its stream record names the service as the actor
         self.row = row  # the item's lsm key, when the caller already built it
+        self._new_size = new_size  # known when the caller checked the item (check_item sizes it)
+        self._old_size: int | None = None
+
+    @property
+    def new_size(self) -> int:
+        """Size of the new item (0 if none), computed once whoever asks first."""
+        if self._new_size is None:
+            self._new_size = item_size(self.new) if self.new is not None else 0
+        return self._new_size
+
+    @property
+    def old_size(self) -> int:
+        if self._old_size is None:
+            self._old_size = item_size(self.old) if self.old is not None else 0
+        return self._old_size
 
 
 def index_key_of(index: IndexRecord, item: Item) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
@@ -88,8 +104,11 @@ class TableStore:
         self._closing = False
         # Item rows that a running transaction is writing: others touching them conflict, as in DynamoDB.
         self._inflight: set[bytes] = set()
-        # Seconds a new table stays CREATING (0: ACTIVE at once, as tests usually want).
+        # Seconds a new table, or an index added by UpdateTable, stays CREATING (0: as short as
+        # possible, as tests usually want).
         self.creating_seconds = 0.0
+        # Wakes the background builder of indexes added by UpdateTable (backfill.IndexBuilder).
+        self.index_builds_pending: Callable[[], None] | None = None
         # Hooks run inside commit to add rows to the same batch (streams).
         self.batch_hooks: list[Callable[[list[Change], list[tuple[bytes, bytes | None]]], None]] = []
 
@@ -113,10 +132,13 @@ class TableStore:
         self._tables[(record.account, record.region, record.name)] = record
 
     def drop_table(self, record: TableRecord) -> None:
-        self.db.write_batch([
+        ops: list[tuple[bytes, bytes | None]] = [
             (keys.table_key(record.account, record.region, record.name), None),
             (keys.dropped_key(record.uid), b"1"),
-        ])
+        ]
+        if record.stream_label is not None:
+            ops.append(retire_stream(record))
+        self.db.write_batch(ops)
         self._tables.pop((record.account, record.region, record.name), None)
         self.start_sweep()
 
@@ -154,8 +176,9 @@ class TableStore:
             if self._closing:
                 return
             uid = keys.uid_of_dropped(key)
+            keep_streams = any(r.uid == uid for r in self.retired_streams())
             with self.lock(uid):
-                for prefix_start, prefix_end in keys.table_data_ranges(uid):
+                for prefix_start, prefix_end in keys.table_data_ranges(uid, keep_streams):
                     while True:
                         batch = [(k, None) for k, _ in self.db.scan(prefix_start, prefix_end, limit=2000)]
                         if not batch:
@@ -164,6 +187,11 @@ class TableStore:
                 self.db.write_batch([(key, None)])
                 for stat in [s for s in self._stats if s[0] == uid]:
                     self._stats.pop(stat, None)
+
+    def retired_streams(self, account: str | None = None, region: str | None = None) -> list[TableRecord]:
+        """Streams of deleted tables (and replaced stream labels), kept readable for 24 hours. Each is
+        the table record as it was, with the stream disabled and ``retired`` set to when it stopped."""
+        return [TableRecord.from_json(raw) for _, raw in self.db.scan(*keys.retired_streams_range(account, region))]
 
     def list_tables(self, account: str, region: str) -> list[str]:
         start, end = keys.tables_range(account, region)
@@ -236,16 +264,25 @@ class TableStore:
             old, new = change.old, change.new
             row = change.row if change.row is not None else self.item_key(table, change.key)
             ops.append((row, None if new is None else dump_item(new)))
-            self._count(touched, table.uid, "", old, new)
+            stats = touched.get((table.uid, ""))
+            if stats is None:
+                stats = touched[(table.uid, "")] = list(self.stats(table.uid))
+            if old is not None:
+                stats[0] -= 1
+                stats[1] -= change.old_size
+            if new is not None:
+                stats[0] += 1
+                stats[1] += change.new_size
             if table.ttl_attribute is not None:
                 old_exp, new_exp = expiry_of(table, old), expiry_of(table, new)
                 if old_exp is not None and old_exp != new_exp:
                     ops.append((keys.expiry_key(table.uid, old_exp, row), None))
                 if new_exp is not None:
                     ops.append((keys.expiry_key(table.uid, new_exp, row), row))
-            for index in table.gsis + table.lsis:
-                old_row, new_row = self._index_ops(table, index, change.key, old, new, ops)
-                self._count(touched, table.uid, index.name, old_row, new_row)
+            if table.gsis or table.lsis:
+                for index in table.gsis + table.lsis:
+                    old_row, new_row = self._index_ops(table, index, change.key, old, new, ops)
+                    self._count(touched, table.uid, index.name, old_row, new_row)
         for (uid, index), stats in touched.items():
             ops.append((keys.stats_key(uid, index), f"{stats[0]},{stats[1]}".encode()))
         for hook in self.batch_hooks:
@@ -278,6 +315,11 @@ class TableStore:
         sk = key[schema.range_name] if schema.range_name is not None else None
         old_key = index_key_of(index, old) if old is not None else None
         new_key = index_key_of(index, new) if new is not None else None
+        if old_key is not None and index.status == "CREATING":
+            # Being built: the old item has an entry only if the build (or a write since the
+            # index was added) already made it; otherwise there is nothing to drop or uncount.
+            if self.db.get(keys.index_key(table.uid, index.name, old_key[0], old_key[1], pk, sk)) is None:
+                old_key = None
         old_row = project_for_index(table, index, old) if old_key is not None and old is not None else None
         new_row = project_for_index(table, index, new) if new_key is not None and new is not None else None
         if old_key is not None and (new_key is None or new_key != old_key):
@@ -286,23 +328,35 @@ class TableStore:
             ops.append((keys.index_key(table.uid, index.name, new_key[0], new_key[1], pk, sk), dump_item(new_row)))
         return old_row, new_row
 
-    def backfill_index(self, table: TableRecord, index: IndexRecord) -> None:
-        """Write the index entries of every existing item (UpdateTable Create of a GSI)."""
-        start, end = keys.items_range(table.uid)
+    def backfill_chunk(self, table: TableRecord, index: IndexRecord, start: bytes, limit: int = 500) -> bytes | None:
+        """Index up to ``limit`` items from row ``start`` on; returns where to go on, None when done.
+
+        Callers hold the table's lock. An item that already has its entry (written by a commit
+        since the index was added, or by an earlier run of a build resumed after a restart) is
+        skipped, so the entries and the index statistics are each counted once."""
+        _, end = keys.items_range(table.uid)
         ops: list[tuple[bytes, bytes | None]] = []
         touched: dict[tuple[str, str], list[int]] = {}
-        with self.lock(table.uid):
-            for _, raw in list(self.db.scan(start, end)):
-                item = load_item(raw)
-                _, row = self._index_ops(table, index, {n: item[n] for n in table.schema.names}, None, item, ops)
-                self._count(touched, table.uid, index.name, None, row)
-                if len(ops) >= 1000:
-                    self.db.write_batch(ops)
-                    ops = []
-            for (uid, name), stats in touched.items():
-                ops.append((keys.stats_key(uid, name), f"{stats[0]},{stats[1]}".encode()))
+        last = None
+        for row, raw in self.db.scan(start, end, limit=limit):
+            last = row
+            item = load_item(raw)
+            key = {n: item[n] for n in table.schema.names}
+            index_key = index_key_of(index, item)
+            if index_key is None:
+                continue
+            sk = key[table.schema.range_name] if table.schema.range_name is not None else None
+            entry = keys.index_key(table.uid, index.name, index_key[0], index_key[1], key[table.schema.hash_name], sk)
+            if self.db.get(entry) is not None:
+                continue
+            _, projected = self._index_ops(table, index, key, None, item, ops)
+            self._count(touched, table.uid, index.name, None, projected)
+        for (uid, name), stats in touched.items():
+            ops.append((keys.stats_key(uid, name), f"{stats[0]},{stats[1]}".encode()))
+        if ops:
             self.db.write_batch(ops)
             self._stats.update(touched)
+        return None if last is None else keys.after(last)
 
     def backfill_expiry(self, table: TableRecord) -> None:
         """Index every item's TTL time (UpdateTimeToLive enabled on a table with items)."""
@@ -367,3 +421,11 @@ class TableStore:
 
 def now() -> float:
     return time.time()
+
+
+def retire_stream(record: TableRecord) -> tuple[bytes, bytes]:
+    """The row keeping a stream readable after its table is deleted or its stream replaced."""
+    retired = copy.deepcopy(record)
+    retired.stream_enabled = False
+    retired.retired = now()
+    return keys.retired_stream_key(record.account, record.region, record.name, record.stream_label or ""), retired.to_json()

@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import uuid
+import zlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,8 +32,11 @@ DEFAULT_SHARD_SECONDS = 4 * 3600
 
 
 def shard_id_at(record: TableRecord, start: float) -> str:
-    """Shard ids sort by their opening time, so a scan lists a stream's shards oldest first."""
-    return f"shardId-{int(start * 1000):020d}-{record.uid[:8]}"
+    """Shard ids sort by their opening time, so a scan lists a stream's shards oldest first. The
+    suffix names the stream (table and label): a stream disabled and enabled again within one
+    period gets shards of its own, not the retired stream's."""
+    stream = zlib.crc32(f"{record.uid}/{record.stream_label}".encode())
+    return f"shardId-{int(start * 1000):020d}-{stream:08x}"
 
 
 def sequence_text(sequence: int) -> str:
@@ -176,3 +180,17 @@ def trim(store: TableStore, table: TableRecord, now: float) -> None:
             expired.append((keys.shard_key(table.uid, table.stream_label or "", shard), None))
         if expired:
             store.db.write_batch(expired)
+
+
+def trim_retired(store: TableStore, now: float) -> None:
+    """Forget retired streams (of deleted tables, or replaced) once their last records are 24 hours old."""
+    for record in store.retired_streams():
+        if record.retired + RETENTION_SECONDS > now:
+            continue
+        label = record.stream_label or ""
+        ops: list[tuple[bytes, bytes | None]] = []
+        for shard, _ in shards(store.db, record):
+            ops += [(key, None) for key, _ in store.db.scan(*keys.stream_range(record.uid, shard))]
+            ops.append((keys.shard_key(record.uid, label, shard), None))
+        ops.append((keys.retired_stream_key(record.account, record.region, record.name, label), None))
+        store.db.write_batch(ops)

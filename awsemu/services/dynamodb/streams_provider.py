@@ -48,14 +48,21 @@ class DynamoDBStreamsProvider(Provider):
         return None if raw is None else TableRecord.from_json(raw)
 
     def _stream(self, arn: str) -> TableRecord:
+        """The table record a stream ARN names: the live table's, or the copy kept for 24 hours
+        when the table was deleted or its stream replaced (stream disabled: shards all closed)."""
         match = _ARN.match(arn or "")
         if match is None:
             raise ValidationException(f"Invalid StreamArn: {arn}")
         region, account, name, label = match.groups()
         table = self._table(account, region, name)
-        if table is None or table.stream_label != label:
-            raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
-        return table
+        if table is not None and table.stream_label == label:
+            return table
+        raw = self.db.get(keys.retired_stream_key(account, region, name, label))
+        if raw is not None:
+            retired = TableRecord.from_json(raw)
+            if time.time() < retired.retired + RETENTION_SECONDS:
+                return retired
+        raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
 
     def _shard(self, table: TableRecord, shard: str | None) -> tuple[int, dict[str, Any], bool]:
         """(position, meta, is_open) of a shard of the table's stream; ResourceNotFound if unknown."""
@@ -78,9 +85,13 @@ class DynamoDBStreamsProvider(Provider):
 
     def list_streams(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         start, end = keys.tables_range(ctx.account_id, ctx.region)
+        retired_start, retired_end = keys.retired_streams_range(ctx.account_id, ctx.region)
+        now = time.time()
+        records = [TableRecord.from_json(raw) for _, raw in self.db.scan(start, end)]
+        records += [r for r in (TableRecord.from_json(raw) for _, raw in self.db.scan(retired_start, retired_end))
+                    if now < r.retired + RETENTION_SECONDS]
         streams = []
-        for _, raw in self.db.scan(start, end):
-            table = TableRecord.from_json(raw)
+        for table in records:
             if table.stream_label is None:
                 continue
             if p.get("TableName") is not None and table.name != p["TableName"]:

@@ -1,8 +1,8 @@
-"""Table operations: CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, and the
-table-level settings (tags, TTL, limits, endpoints).
+"""Table operations: CreateTable, DescribeTable, ListTables, DeleteTable, and the table-level
+settings (tags, TTL, limits, endpoints); UpdateTable is table_update.py.
 
-Tables are ACTIVE at once. Validation follows the CreateTable/UpdateTable API reference; the
-messages are DynamoDB's.
+Tables are ACTIVE at once (unless ``creating_seconds`` holds them in CREATING). Validation
+follows the CreateTable API reference; the messages are the ones DynamoDB answers with.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from awsemu.services.base import CallContext
 from awsemu.services.dynamodb.errors import (
-    LimitExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
     ValidationException,
@@ -81,28 +80,57 @@ def _key_schema(elements: list[dict[str, str]], types: dict[str, str], owner: st
     return schema
 
 
-def _projection(index_name: str, spec: dict[str, Any] | None) -> tuple[str, list[str]]:
-    if not spec or not spec.get("ProjectionType"):
-        raise ValidationException(_INVALID + f"Unknown ProjectionType: null")
+def _projection(member: str, spec: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """``member`` is the index's place in the request (``globalSecondaryIndexes.1.member``)."""
+    if spec is None:
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{member}.projection' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    if not spec.get("ProjectionType"):
+        raise ValidationException(_INVALID + "Unknown ProjectionType: null")
     kind = spec["ProjectionType"]
-    attrs = list(spec.get("NonKeyAttributes") or [])
-    if kind != "INCLUDE" and attrs:
+    given = spec.get("NonKeyAttributes")
+    attrs = list(given or [])
+    if kind != "INCLUDE" and given is not None:
         raise ValidationException(
             _INVALID + "ProjectionType is " + kind + ", but NonKeyAttributes is specified"
         )
+    if kind == "INCLUDE" and given is None:
+        raise ValidationException(_INVALID + "ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
     if kind == "INCLUDE" and not attrs:
-        raise ValidationException(_INVALID + "NonKeyAttributes must not be empty")
+        raise ValidationException(
+            f"1 validation error detected: Value '[]' at '{member}.projection.nonKeyAttributes' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1"
+        )
+    for name in attrs:
+        if attrs.count(name) > 1:
+            raise ValidationException(_INVALID + f"Duplicate element in NonKeyAttributes: {name}")
     return kind, attrs
 
 
-def _throughput(spec: dict[str, Any] | None, billing: str, what: str = "") -> tuple[int, int]:
+def throughput_units(spec: dict[str, Any] | None, billing: str, what: str = "", creating_table: bool = True) -> tuple[int, int]:
+    """Table (``what`` empty) or index throughput; CreateTable and UpdateTable word the index
+    errors differently."""
     if billing == "PAY_PER_REQUEST":
         if spec is not None:
+            if what and creating_table:
+                raise ValidationException(
+                    _INVALID + f"ProvisionedThroughput should not be specified for index: {what} when BillingMode is "
+                    "PAY_PER_REQUEST"
+                )
+            if what:
+                raise ValidationException(
+                    _INVALID + f"Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for index: {what} "
+                    "when BillingMode is PAY_PER_REQUEST"
+                )
             raise ValidationException(
                 _INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
             )
         return 0, 0
     if spec is None:
+        if what and creating_table:
+            raise ValidationException(_INVALID + f"ProvisionedThroughput is not specified for index: {what}")
         if what:
             raise ValidationException(_INVALID + f"ProvisionedThroughput must be specified for index: {what}")
         raise ValidationException("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
@@ -117,28 +145,60 @@ def _throughput(spec: dict[str, Any] | None, billing: str, what: str = "") -> tu
     return int(read), int(write)
 
 
-def _gsi(spec: dict[str, Any], types: dict[str, str], billing: str) -> IndexRecord:
+def gsi_record(spec: dict[str, Any], types: dict[str, str], billing: str, member: str, creating_table: bool = True) -> IndexRecord:
     name = spec["IndexName"]
     schema = _key_schema(spec["KeySchema"], types)
-    kind, attrs = _projection(name, spec.get("Projection"))
-    read, write = _throughput(spec.get("ProvisionedThroughput"), billing, name)
+    kind, attrs = _projection(member, spec.get("Projection"))
+    read, write = throughput_units(spec.get("ProvisionedThroughput"), billing, name, creating_table)
     return IndexRecord(name, schema, kind, attrs, True, "ACTIVE", False, read, write)
 
 
-def _stream_spec(spec: dict[str, Any] | None) -> tuple[bool, str | None]:
+def stream_spec(spec: dict[str, Any] | None, creating_table: bool = True) -> tuple[bool, str | None]:
     if not spec:
         return False, None
     enabled = bool(spec.get("StreamEnabled"))
     view = spec.get("StreamViewType")
     if enabled and not view:
-        raise ValidationException(_INVALID + "StreamViewType is required when StreamEnabled is true")
+        raise ValidationException(_INVALID + (
+            "Table is being created with a stream enabled, UpdateViewType is required" if creating_table
+            else "If stream is being enabled then UpdateViewType is required"))
     if not enabled and view:
-        raise ValidationException(_INVALID + "Stream cannot be disabled if StreamViewType is specified")  # pragma: no cover
+        raise ValidationException(_INVALID + (
+            "Table is being created with a stream disabled, UpdateViewType should not be specified" if creating_table
+            else "If stream is being disabled, then UpdateViewType must not be specified"))
     return enabled, view
 
 
-def _stream_label() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+def new_stream_label(previous: str | None = None) -> str:
+    """A millisecond timestamp, as AWS's labels are; strictly after ``previous`` (the table's last
+    label), so a stream disabled and enabled again within one millisecond still gets its own ARN."""
+    now = datetime.now(timezone.utc)
+    if previous:
+        floor = datetime.strptime(previous, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+        now = max(now, floor + timedelta(milliseconds=1))
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+
+def _check_definitions_used(types: dict[str, str], p: dict[str, Any]) -> None:
+    """AttributeDefinitions must name exactly the key attributes of the table and its indexes;
+    DynamoDB checks this before any other index rule."""
+    gsis, lsis = p.get("GlobalSecondaryIndexes"), p.get("LocalSecondaryIndexes")
+    used: list[str] = []
+    for spec in [p] + list(gsis or []) + list(lsis or []):
+        for element in spec.get("KeySchema") or []:
+            name = element.get("AttributeName")
+            if name in types and name not in used:
+                used.append(name)
+    if len(used) == len(types):
+        return
+    if gsis or lsis:
+        raise ValidationException(
+            _INVALID + "Some AttributeDefinitions are not used. AttributeDefinitions: [" + ", ".join(types)
+            + "], keys used: [" + ", ".join(used) + "]"
+        )
+    raise ValidationException(
+        _INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+    )
 
 
 def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -147,16 +207,23 @@ def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
     types: dict[str, str] = {}
     for d in definitions:
         if d["AttributeName"] in types:
-            raise ValidationException(_INVALID + "Duplicate AttributeName in AttributeDefinitions: " + d["AttributeName"])
+            raise ValidationException("Attribute Name is duplicated: " + d["AttributeName"])
         types[d["AttributeName"]] = d["AttributeType"]
+    for member in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if p.get(member) is not None and not p[member]:
+            raise ValidationException(_INVALID + f"List of {member} is empty")
+    _check_definitions_used(types, p)
     schema = _key_schema(p.get("KeySchema") or [], types)
     billing = p.get("BillingMode") or "PROVISIONED"
-    read, write = _throughput(p.get("ProvisionedThroughput"), billing)
-    used = set(schema.names)
+    read, write = throughput_units(p.get("ProvisionedThroughput"), billing)
     gsis: list[IndexRecord] = []
     lsis: list[IndexRecord] = []
     seen: set[str] = set()
-    for spec in p.get("LocalSecondaryIndexes") or []:
+    if len(p.get("GlobalSecondaryIndexes") or []) > MAX_GSIS:
+        raise ValidationException(_INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
+    if len(p.get("LocalSecondaryIndexes") or []) > MAX_LSIS:
+        raise ValidationException(_INVALID + f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}")
+    for position, spec in enumerate(p.get("LocalSecondaryIndexes") or [], 1):
         if schema.range_name is None:
             raise ValidationException(
                 _INVALID + "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"
@@ -169,28 +236,18 @@ def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
                 _INVALID + f"Index KeySchema does not have the same leading hash key as table KeySchema for index: "
                 f"{spec['IndexName']}. index hash key: {lsi_schema.hash_name}, table hash key: {schema.hash_name}"
             )
-        kind, attrs = _projection(spec["IndexName"], spec.get("Projection"))
+        kind, attrs = _projection(f"localSecondaryIndexes.{position}.member", spec.get("Projection"))
         if spec["IndexName"] in seen:
             raise ValidationException(_INVALID + f"Duplicate index name: {spec['IndexName']}")
         seen.add(spec["IndexName"])
         lsis.append(IndexRecord(spec["IndexName"], lsi_schema, kind, attrs, False))
-        used.update(lsi_schema.names)
-    for spec in p.get("GlobalSecondaryIndexes") or []:
-        gsi = _gsi(spec, types, billing)
+    for position, spec in enumerate(p.get("GlobalSecondaryIndexes") or [], 1):
+        gsi = gsi_record(spec, types, billing, f"globalSecondaryIndexes.{position}.member")
         if gsi.name in seen:
             raise ValidationException(_INVALID + f"Duplicate index name: {gsi.name}")
         seen.add(gsi.name)
         gsis.append(gsi)
-        used.update(gsi.schema.names)
-    if len(lsis) > MAX_LSIS:
-        raise ValidationException(_INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5")
-    if len(gsis) > MAX_GSIS:
-        raise LimitExceededException("Subscriber limit exceeded: The number of global secondary indexes exceeds the limit of 20")
-    if set(types) != used:
-        raise ValidationException(
-            _INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
-        )
-    enabled, view = _stream_spec(p.get("StreamSpecification"))
+    enabled, view = stream_spec(p.get("StreamSpecification"))
     if store.table(ctx.account_id, ctx.region, name) is not None:
         raise ResourceInUseException(f"Table already exists: {name}")
     sse = p.get("SSESpecification")
@@ -209,8 +266,8 @@ def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
         lsis=lsis,
         stream_enabled=enabled,
         stream_view_type=view,
-        stream_label=_stream_label() if enabled else None,
-        sse=_sse(ctx, sse) if sse and sse.get("Enabled") else None,
+        stream_label=new_stream_label() if enabled else None,
+        sse=sse_description(ctx, sse) if sse and sse.get("Enabled") else None,
         tags={t["Key"]: t["Value"] for t in p.get("Tags") or []},
         deletion_protection=bool(p.get("DeletionProtectionEnabled")),
         table_class=p.get("TableClass") or "STANDARD",
@@ -222,7 +279,7 @@ def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
     return {"TableDescription": description}
 
 
-def _sse(ctx: CallContext, spec: dict[str, Any]) -> dict[str, Any]:
+def sse_description(ctx: CallContext, spec: dict[str, Any]) -> dict[str, Any]:
     key = spec.get("KMSMasterKeyId") or f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{uuid.uuid4()}"
     if not key.startswith("arn:"):
         key = f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key}"
@@ -275,22 +332,7 @@ def describe(store: TableStore, record: TableRecord) -> dict[str, Any]:
             for i in record.lsis
         ]
     if record.gsis:
-        gsis = []
-        for i in record.gsis:
-            entry: dict[str, Any] = {
-                "IndexName": i.name,
-                "KeySchema": i.schema.describe(),
-                "Projection": i.projection(),
-                "IndexStatus": i.status,
-                "ProvisionedThroughput": _throughput_description(record, i.read_capacity, i.write_capacity),
-                "IndexSizeBytes": store.stats(record.uid, i.name)[1],
-                "ItemCount": store.stats(record.uid, i.name)[0],
-                "IndexArn": f"{record.arn}/index/{i.name}",
-            }
-            if i.backfilling:
-                entry["Backfilling"] = True
-            gsis.append(entry)
-        out["GlobalSecondaryIndexes"] = gsis
+        out["GlobalSecondaryIndexes"] = [gsi_description(store, record, i) for i in record.gsis]
     if record.stream_enabled:
         out["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": record.stream_view_type}
     if record.stream_label is not None:
@@ -303,10 +345,30 @@ def describe(store: TableStore, record: TableRecord) -> dict[str, Any]:
     return out
 
 
+def gsi_description(store: TableStore, record: TableRecord, index: IndexRecord, status: str | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "IndexName": index.name,
+        "KeySchema": index.schema.describe(),
+        "Projection": index.projection(),
+        "IndexStatus": status or index.status,
+        "ProvisionedThroughput": _throughput_description(record, index.read_capacity, index.write_capacity),
+        "IndexSizeBytes": store.stats(record.uid, index.name)[1],
+        "ItemCount": store.stats(record.uid, index.name)[0],
+        "IndexArn": f"{record.arn}/index/{index.name}",
+    }
+    if index.status == "CREATING":  # only indexes added by UpdateTable report it
+        entry["Backfilling"] = index.backfilling
+    return entry
+
+
 def table_status(store: TableStore, record: TableRecord) -> str:
-    """ACTIVE at once, unless the store was told to hold new tables in CREATING for a while."""
+    """ACTIVE at once, unless the store was told to hold new tables in CREATING for a while.
+    While an index added by UpdateTable is being allocated (before its backfill starts) the
+    table is UPDATING; during the backfill it is ACTIVE again, as in DynamoDB."""
     if store.creating_seconds and now() < record.created + store.creating_seconds:
         return "CREATING"
+    if any(i.status == "CREATING" and not i.backfilling for i in record.gsis):
+        return "UPDATING"
     return record.status
 
 
@@ -341,113 +403,16 @@ def list_tables(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[
 def delete_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     record = get_table(store, ctx, p.get("TableName"), describe_style=True)
     if record.deletion_protection:
-        raise ValidationException(f"Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+        raise ValidationException("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+    if any(i.status != "ACTIVE" for i in record.gsis):
+        raise ResourceInUseException(
+            "Attempt to change a resource which is still in use: Cannot delete table while indexes are being created, "
+            "updated, or deleted."
+        )
     description = describe(store, record)
     description["TableStatus"] = "DELETING"
     store.drop_table(record)
     return {"TableDescription": description}
-
-
-def update_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    # Work on a copy: a request refused half-way must leave the cached record untouched.
-    record = copy.deepcopy(get_table(store, ctx, p.get("TableName"), describe_style=True))
-    changed = False
-    types = {d["AttributeName"]: d["AttributeType"] for d in record.attribute_definitions}
-    for d in p.get("AttributeDefinitions") or []:
-        types[d["AttributeName"]] = d["AttributeType"]
-    billing = p.get("BillingMode")
-    if billing is not None and billing != record.billing_mode:
-        record.billing_mode = billing
-        changed = True
-        if billing == "PAY_PER_REQUEST":
-            record.billing_switched = now()
-            record.read_capacity = record.write_capacity = 0
-            for g in record.gsis:
-                g.read_capacity = g.write_capacity = 0
-        elif p.get("ProvisionedThroughput") is None:
-            raise ValidationException(_INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
-    throughput = p.get("ProvisionedThroughput")
-    if throughput is not None:
-        if record.billing_mode == "PAY_PER_REQUEST":
-            raise ValidationException(_INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
-        read, write = _throughput(throughput, "PROVISIONED")
-        if (read, write) == (record.read_capacity, record.write_capacity) and not changed:
-            raise ValidationException(
-                f"The provisioned throughput for the table will not change. The requested value equals the current value. "
-                f"Current ReadCapacityUnits provisioned for the table: {read}. Requested ReadCapacityUnits: {read}. "
-                f"Current WriteCapacityUnits provisioned for the table: {write}. Requested WriteCapacityUnits: {write}. "
-                "Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
-            )
-        if read > record.read_capacity or write > record.write_capacity:
-            record.last_increase = now()
-        if read < record.read_capacity or write < record.write_capacity:
-            record.last_decrease = now()
-            record.throughput_decreases += 1
-        record.read_capacity, record.write_capacity = read, write
-        changed = True
-    backfill: list[IndexRecord] = []
-    dropped: list[str] = []
-    for update in p.get("GlobalSecondaryIndexUpdates") or []:
-        if "Create" in update:
-            spec = update["Create"]
-            if record.index(spec["IndexName"]) is not None:
-                raise ValidationException(_INVALID + f"Index already exists: {spec['IndexName']}")  # noqa: E501
-            gsi = _gsi(spec, types, record.billing_mode)
-            if len(record.gsis) >= MAX_GSIS:
-                raise LimitExceededException("Subscriber limit exceeded: The number of global secondary indexes exceeds the limit of 20")
-            record.gsis.append(gsi)
-            backfill.append(gsi)
-        elif "Delete" in update:
-            name = update["Delete"]["IndexName"]
-            index = record.index(name)
-            if index is None or not index.is_global:
-                raise ResourceNotFoundException(f"Requested resource not found: Index: {name} not found")  # noqa: E501
-            record.gsis = [g for g in record.gsis if g.name != name]
-            dropped.append(name)
-        elif "Update" in update:
-            spec = update["Update"]
-            index = record.index(spec["IndexName"])
-            if index is None or not index.is_global:
-                raise ResourceNotFoundException(f"Requested resource not found: Index: {spec['IndexName']} not found")
-            index.read_capacity, index.write_capacity = _throughput(spec.get("ProvisionedThroughput"), "PROVISIONED")
-        changed = True
-    used = set(record.schema.names)
-    for idx in record.gsis + record.lsis:
-        used.update(idx.schema.names)
-    record.attribute_definitions = [{"AttributeName": k, "AttributeType": v} for k, v in types.items() if k in used]
-    stream = p.get("StreamSpecification")
-    if stream is not None:
-        enabled, view = _stream_spec(stream)
-        if enabled and record.stream_enabled:
-            raise ValidationException(f"Table already has an enabled stream: {record.stream_arn}")
-        if not enabled and not record.stream_enabled:
-            raise ValidationException("Table already has no enabled stream")  # pragma: no cover
-        record.stream_enabled, record.stream_view_type = enabled, view if enabled else None
-        if enabled:
-            record.stream_label = _stream_label()
-        changed = True
-    if p.get("DeletionProtectionEnabled") is not None:
-        record.deletion_protection = bool(p["DeletionProtectionEnabled"])
-        changed = True
-    if p.get("TableClass") is not None:
-        record.table_class = p["TableClass"]
-        changed = True
-    if p.get("SSESpecification") is not None:
-        spec = p["SSESpecification"]
-        record.sse = _sse(ctx, spec) if spec.get("Enabled", True) else None
-        changed = True
-    if not changed:
-        raise ValidationException(
-            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
-            "or SSESpecification or ReplicaUpdates is required"
-        )
-    with store.lock(record.uid):
-        store.save_table(record)
-    for gsi in backfill:
-        store.backfill_index(record, gsi)
-    for name in dropped:
-        store.drop_index_rows(record, name)
-    return {"TableDescription": describe(store, record)}
 
 
 # --- tags, TTL, limits, endpoints ----------------------------------------------------------------
@@ -469,8 +434,8 @@ def tag_resource(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
     with store.lock(record.uid):
         for tag in p.get("Tags") or []:
             record.tags[tag["Key"]] = tag["Value"]
-        if len(record.tags) > 50:
-            raise LimitExceededException("The maximum number of tags per resource has been exceeded")
+        if len(record.tags) > 50:  # a ValidationException in DynamoDB, not LimitExceeded
+            raise ValidationException("Number of Tags exceed the current limit for the provided ResourceArn")
         store.save_table(record)
     return {}
 

@@ -4,9 +4,10 @@ All-or-nothing: every action is validated and parsed first, then the locks of al
 taken (in uid order, so two transactions cannot deadlock), every condition is checked against
 the current items, and only if all pass are all changes written in ONE lsm batch, together with
 the ClientRequestToken record. A crash therefore leaves either the whole transaction or none of
-it. While it runs, its item rows are claimed: another transaction touching one of them is cancelled
-with reason ``TransactionConflict``, and a single-item write to one of them fails with
-``TransactionConflictException``, as DynamoDB answers for items in an ongoing transaction.
+it. While it runs, its item rows are claimed: another transaction touching one of them (a
+TransactGetItems too) is cancelled with reason ``TransactionConflict`` instead of waiting, and a
+single-item write to one of them fails with ``TransactionConflictException``, as DynamoDB answers
+for items in an ongoing transaction.
 
 Idempotency: a ClientRequestToken is remembered for 10 minutes with a digest of the request
 (order-insensitive JSON); the same token with the same request returns success without writing
@@ -257,12 +258,19 @@ def transact_get_items(store: TableStore, ctx: CallContext, p: dict[str, Any]) -
         exprs.check_unused()
         table = get_table(store, ctx, spec.get("TableName"))
         plans.append((table, check_key(table, spec.get("Key")), projection))
-    seen: set[bytes] = set()
+    rows: list[bytes] = []
     for table, key, _ in plans:
         row = store.item_key(table, key)
-        if row in seen:
+        if row in rows:
             raise ValidationException("Transaction request cannot include multiple operations on one item")
-        seen.add(row)
+        rows.append(row)
+    # An item a running TransactWriteItems is writing: DynamoDB cancels the read rather than wait.
+    busy = [store.in_transaction(row) for row in rows]
+    if any(busy):
+        raise TransactionCanceledException([
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"} if b else {"Code": "None"}
+            for b in busy
+        ])
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
     responses = []
     # Holding every table's write lock while reading gives one consistent point in time.

@@ -87,6 +87,25 @@ def resource(ddb_server: ServerProcess) -> Any:
     return make_resource(ddb_server.endpoint, "dynamodb")
 
 
+def _wait_index(client: Any, table: str, index: str, status: str = "ACTIVE", timeout: float = 10.0) -> dict[str, Any]:
+    """Poll DescribeTable until an index reaches ``status`` (or the timeout); returns its description."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        gsis = client.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        found: dict[str, Any] = next(g for g in gsis if g["IndexName"] == index)
+        if found["IndexStatus"] == status or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def wait_index() -> Any:
+    """``wait_index(client, table, index, status="ACTIVE")``: an index added by UpdateTable builds in the background."""
+    return _wait_index
+
+
 @pytest.fixture
 def streams_client(ddb_server: ServerProcess) -> Any:
     return make_client(ddb_server.endpoint, "dynamodbstreams")

@@ -156,6 +156,11 @@ def test_items_of_an_ongoing_transaction_conflict(ddb: Any) -> None:
         assert err.fields["CancellationReasons"] == [
             {"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]
         ddb("PutItem", TableName="tbl", Item=key(2))
+        err = ddb.error("TransactGetItems", TransactItems=[{"Get": {"TableName": "tbl", "Key": key(1)}},
+                                                           {"Get": {"TableName": "tbl", "Key": key(2)}}])
+        assert err.code == "TransactionCanceledException"
+        assert err.fields["CancellationReasons"] == [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}, {"Code": "None"}]
     finally:
         store.end_transaction([row])
     ddb("PutItem", TableName="tbl", Item=key(1))

@@ -292,9 +292,20 @@ def test_legacy_expected_and_filters() -> None:
     assert error_of(lambda: legacy.filter_condition({"age": {"ComparisonOperator": "EQ", "AttributeValueList": []}}, None)) == (
         "One or more parameter values were invalid: Invalid number of argument(s) for the EQ ComparisonOperator"
     )
-    assert error_of(lambda: legacy.expected_condition({"a": {"Exists": False, "Value": {"N": "1"}}}, None)) == (
-        "One or more parameter values were invalid: Value cannot be used when Exists is false"
-    )
+    invalid = "One or more parameter values were invalid: "
+    for spec, message in [
+        ({"Exists": False, "Value": {"N": "1"}}, "Value cannot be used when Exists is false for Attribute: a"),
+        ({"Exists": True, "ComparisonOperator": "NULL"}, "Exists and ComparisonOperator cannot be used together for Attribute: a"),
+        ({"Value": {"N": "1"}, "AttributeValueList": [{"N": "1"}], "ComparisonOperator": "EQ"},
+         "Value and AttributeValueList cannot be used together for Attribute: a"),
+        ({"AttributeValueList": [{"N": "1"}]}, "AttributeValueList can only be used with a ComparisonOperator for Attribute: a"),
+        ({"ComparisonOperator": "EQ"}, "Value or AttributeValueList must be used with ComparisonOperator: EQ for Attribute: a"),
+        ({}, "Value must be provided when Exists is null for Attribute: a"),
+        ({"Exists": True}, "Value must be provided when Exists is true for Attribute: a"),
+    ]:
+        assert error_of(lambda: legacy.expected_condition({"a": spec}, None)) == invalid + message
+    # A ComparisonOperator may take its single operand as Value.
+    assert compile_condition(legacy.expected_condition({"age": {"ComparisonOperator": "GT", "Value": {"N": "10"}}}, None))(ITEM)
 
 
 def test_legacy_attribute_updates() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import urllib.request
 from decimal import Decimal
 from typing import Any
@@ -306,6 +307,10 @@ VALIDATION_CASES = [
                      "AttributeUpdates": {"b": {"Action": "DELETE"}}, "ExpressionAttributeValues": {":v": {"N": "1"}}},
      "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: "
      "{AttributeUpdates} Expression parameters: {UpdateExpression}"),
+    ("update_item", {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ConditionExpression": "attribute_exists(a)",
+                     "UpdateExpression": "REMOVE b", "Expected": {"a": {"Exists": False}}, "ConditionalOperator": "AND"},
+     "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: "
+     "{Expected, ConditionalOperator} Expression parameters: {UpdateExpression, ConditionExpression}"),
     ("update_item", {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "UpdateExpression": "ADD a :v",
                      "ExpressionAttributeValues": {":v": {"S": "x"}}},
      "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING, "
@@ -353,7 +358,7 @@ def test_legacy_parameters_with_client(client: Any) -> None:
     )
 
 
-def test_indexes_capacity_and_idempotency_with_client(client: Any) -> None:
+def test_indexes_capacity_and_idempotency_with_client(client: Any, wait_index: Any) -> None:
     client.create_table(
         TableName="events", BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"},
@@ -374,6 +379,7 @@ def test_indexes_capacity_and_idempotency_with_client(client: Any) -> None:
     client.update_table(TableName="events", AttributeDefinitions=[{"AttributeName": "kind", "AttributeType": "S"}],
                         GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": "by_kind", "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
                                                                  "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    assert wait_index(client, "events", "by_kind")["IndexStatus"] == "ACTIVE"
     got = client.query(TableName="events", IndexName="by_kind", KeyConditionExpression="kind = :k", ExpressionAttributeValues={":k": {"S": "k"}})
     assert sorted(i["sk"]["N"] for i in got["Items"]) == ["1", "3"]
     update = {"Update": {"TableName": "events", "Key": {"pk": {"S": "e"}, "sk": {"N": "0"}}, "UpdateExpression": "ADD hits :one",
@@ -384,3 +390,203 @@ def test_indexes_capacity_and_idempotency_with_client(client: Any) -> None:
     resp = error(client.transact_write_items, TransactItems=[{**update, "Update": {**update["Update"], "ExpressionAttributeValues": {":one": {"N": "2"}}}}],
                  ClientRequestToken="same-token")
     assert resp["Error"]["Code"] == "IdempotentParameterMismatchException"
+
+
+def test_gsi_added_by_update_table_builds_in_the_background(tmp_path: Any, wait_index: Any) -> None:
+    """CREATING (allocation, table UPDATING) -> CREATING + Backfilling (table ACTIVE, index unreadable) -> ACTIVE.
+    ``AWSEMU_DYNAMODB_CREATE_SECONDS`` holds the index in CREATING long enough to watch."""
+    server = ServerProcess(tmp_path / "data", env={**SERVICES, "AWSEMU_DYNAMODB_CREATE_SECONDS": "2.0"})
+    server.start()
+    try:
+        c = make_client(server.endpoint, "dynamodb")
+        c.create_table(TableName="docs", BillingMode="PAY_PER_REQUEST",
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        while c.describe_table(TableName="docs")["Table"]["TableStatus"] != "ACTIVE":
+            time.sleep(0.05)
+        for i in range(30):
+            item = {"pk": {"S": f"d{i}"}} | ({"color": {"S": "red" if i % 3 else "blue"}} if i % 5 else {})
+            c.put_item(TableName="docs", Item=item)
+        out = c.update_table(TableName="docs", AttributeDefinitions=[{"AttributeName": "color", "AttributeType": "S"}],
+                             GlobalSecondaryIndexUpdates=[{"Create": {
+                                 "IndexName": "by_color", "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}}])["TableDescription"]
+        gsi = out["GlobalSecondaryIndexes"][0]
+        assert (out["TableStatus"], gsi["IndexStatus"], gsi["Backfilling"]) == ("UPDATING", "CREATING", False)
+        resp = error(c.query, TableName="docs", IndexName="by_color", KeyConditionExpression="color = :c",
+                     ExpressionAttributeValues={":c": {"S": "red"}})
+        assert resp["Error"] == {"Code": "ValidationException",
+                                 "Message": "Cannot read from backfilling global secondary index: by_color"}
+        resp = error(c.update_table, TableName="docs", AttributeDefinitions=[{"AttributeName": "size", "AttributeType": "N"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by_size", "KeySchema": [{"AttributeName": "size", "KeyType": "HASH"}],
+                         "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+        assert resp["Error"] == {"Code": "LimitExceededException", "Message": "Subscriber limit exceeded: Only 1 online "
+                                 "index can be created or deleted simultaneously per table"}
+        assert error(c.delete_table, TableName="docs")["Error"]["Code"] == "ResourceInUseException"
+        c.put_item(TableName="docs", Item={"pk": {"S": "late"}, "color": {"S": "red"}})  # written while building
+        deadline = time.monotonic() + 5
+        while True:
+            table = c.describe_table(TableName="docs")["Table"]
+            gsi = table["GlobalSecondaryIndexes"][0]
+            if gsi.get("Backfilling") or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert (table["TableStatus"], gsi["IndexStatus"], gsi["Backfilling"]) == ("ACTIVE", "CREATING", True)
+        gsi = wait_index(c, "docs", "by_color")
+        assert gsi["IndexStatus"] == "ACTIVE" and "Backfilling" not in gsi and gsi["ItemCount"] == 25
+        red = c.query(TableName="docs", IndexName="by_color", KeyConditionExpression="color = :c",
+                      ExpressionAttributeValues={":c": {"S": "red"}})
+        assert sorted(i["pk"]["S"] for i in red["Items"]) == sorted(
+            [f"d{i}" for i in range(30) if i % 5 and i % 3] + ["late"])
+    finally:
+        server.close()
+
+
+def test_deleted_tables_stream_stays_readable(client: Any, streams_client: Any) -> None:
+    arn = create(client, range_key=False, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})[
+        "TableDescription"]["LatestStreamArn"]
+    for i in range(3):
+        client.put_item(TableName="users", Item={"pk": {"S": f"u{i}"}})
+    client.delete_table(TableName="users")
+    desc = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert (desc["StreamStatus"], desc["TableName"], desc["StreamViewType"]) == ("DISABLED", "users", "NEW_IMAGE")
+    shard = desc["Shards"][0]
+    assert "EndingSequenceNumber" in shard["SequenceNumberRange"], "the shard of a deleted table's stream is closed"
+    it = streams_client.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+    out = streams_client.get_records(ShardIterator=it["ShardIterator"])
+    assert [(r["eventName"], r["dynamodb"]["NewImage"]["pk"]["S"]) for r in out["Records"]] == [
+        ("INSERT", "u0"), ("INSERT", "u1"), ("INSERT", "u2")]
+    out = streams_client.get_records(ShardIterator=out["NextShardIterator"])
+    assert out["Records"] == [] and "NextShardIterator" not in out, "a closed shard's iterator ends after its last record"
+    assert arn in [s["StreamArn"] for s in streams_client.list_streams()["Streams"]]
+    # A new table of the same name has a new stream; the old one is still there.
+    new_arn = create(client, range_key=False, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})[
+        "TableDescription"]["LatestStreamArn"]
+    assert new_arn != arn
+    assert streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["StreamStatus"] == "DISABLED"
+    assert streams_client.describe_stream(StreamArn=new_arn)["StreamDescription"]["StreamStatus"] == "ENABLED"
+
+
+def test_transact_get_reports_a_conflict_with_a_running_transaction(client: Any) -> None:
+    """A TransactGetItems that meets a TransactWriteItems on the same item is cancelled
+    (TransactionConflict) instead of waiting; any read that does succeed sees whole transactions."""
+    import threading
+
+    create(client, range_key=False)
+    keys_ = [{"pk": {"S": f"k{i}"}} for i in range(25)]
+    stop = threading.Event()
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "users", "Item": {**k, "n": {"N": str(n)}}}} for k in keys_])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    conflicts, reads = 0, 0
+    try:
+        deadline = time.monotonic() + 10
+        while conflicts == 0 and time.monotonic() < deadline:
+            try:
+                got = client.transact_get_items(TransactItems=[{"Get": {"TableName": "users", "Key": k}}
+                                                               for k in (keys_[0], keys_[24])])
+            except botocore.exceptions.ClientError as exc:
+                assert exc.response["Error"]["Code"] == "TransactionCanceledException"
+                reasons = {r["Code"] for r in exc.response["CancellationReasons"]}
+                assert reasons <= {"TransactionConflict", "None"} and "TransactionConflict" in reasons
+                conflicts += 1
+                continue
+            reads += 1
+            values = [r.get("Item", {}).get("n") for r in got["Responses"]]
+            assert values[0] == values[1], "a transaction is seen whole or not at all"
+    finally:
+        stop.set()
+        thread.join()
+    assert conflicts >= 1
+
+
+def test_partiql_order_by_exists_and_is_missing_with_client(client: Any) -> None:
+    create(client)  # pk S, sk N
+    for pk, sk, extra in [("a", 3, {}), ("a", 1, {"note": {"S": "n"}}), ("a", 2, {}), ("b", 5, {}), ("b", 4, {}), ("c", 9, {})]:
+        client.put_item(TableName="users", Item={"pk": {"S": pk}, "sk": {"N": str(sk)}, **extra})
+
+    def run(statement: str, **kw: Any) -> list[tuple[str, str]]:
+        items, token = [], None
+        while True:
+            out = client.execute_statement(Statement=statement, **kw, **({"NextToken": token} if token else {}))
+            items += [(i["pk"]["S"], i["sk"]["N"]) for i in out["Items"]]
+            token = out.get("NextToken")
+            if not token:
+                return items
+
+    assert run("SELECT * FROM users WHERE pk = 'a' ORDER BY sk DESC") == [("a", "3"), ("a", "2"), ("a", "1")]
+    assert run("SELECT * FROM users WHERE pk = 'a' ORDER BY sk ASC", Limit=2) == [("a", "1"), ("a", "2"), ("a", "3")]
+    assert run("SELECT * FROM users WHERE pk IN ['b', 'a'] ORDER BY pk DESC, sk DESC", Limit=2) == [
+        ("b", "5"), ("b", "4"), ("a", "3"), ("a", "2"), ("a", "1")]
+    assert run("SELECT * FROM users WHERE pk = 'a' AND note IS MISSING ORDER BY sk") == [("a", "2"), ("a", "3")]
+    assert run("SELECT * FROM users WHERE pk = 'a' AND note IS NOT MISSING") == [("a", "1")]
+    for statement, message in [
+        ("SELECT * FROM users ORDER BY sk", "Must have WHERE clause in the statement when using ORDER BY clause."),
+        ("SELECT * FROM users WHERE pk IN ['a', 'b'] ORDER BY sk",
+         "Must have hash key in ORDER BY clause when more than one hash key condition specified in WHERE clause."),
+    ]:
+        assert error(client.execute_statement, Statement=statement)["Error"] == {"Code": "ValidationException", "Message": message}
+    assert error(client.execute_statement, Statement="SELECT * FROM users WHERE pk = 'a' ORDER BY note")[
+        "Error"]["Code"] == "ValidationException"
+    # EXISTS: a condition check inside ExecuteTransaction.
+    client.execute_transaction(TransactStatements=[
+        {"Statement": "EXISTS(SELECT * FROM users WHERE pk = 'a' AND sk = 1 AND note = 'n')"},
+        {"Statement": "UPDATE users SET seen = true WHERE pk = 'c' AND sk = 9"}])
+    assert client.get_item(TableName="users", Key={"pk": {"S": "c"}, "sk": {"N": "9"}})["Item"]["seen"] == {"BOOL": True}
+    resp = error(client.execute_transaction, TransactStatements=[
+        {"Statement": "EXISTS(SELECT * FROM users WHERE pk = 'a' AND sk = 7)"},
+        {"Statement": "DELETE FROM users WHERE pk = 'c' AND sk = 9"}])
+    assert resp["Error"]["Code"] == "TransactionCanceledException"
+    assert [r["Code"] for r in resp["CancellationReasons"]] == ["ConditionalCheckFailed", "None"]
+    assert "Item" in client.get_item(TableName="users", Key={"pk": {"S": "c"}, "sk": {"N": "9"}})
+    assert error(client.execute_statement, Statement="EXISTS(SELECT * FROM users WHERE pk = 'a' AND sk = 1)")[
+        "Error"]["Code"] == "ValidationException"
+
+
+def test_create_table_index_validation_messages(client: Any) -> None:
+    """Messages as DynamoDB words them (checked against recorded service answers)."""
+    pk = {"AttributeName": "pk", "AttributeType": "S"}
+    base = {"TableName": "val", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}
+
+    def gsi(name: str, attr: str = "g", **projection: Any) -> dict[str, Any]:
+        return {"IndexName": name, "KeySchema": [{"AttributeName": attr, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL", **projection}}
+
+    g = {"AttributeName": "g", "AttributeType": "S"}
+    cases = [
+        ({"AttributeDefinitions": [pk, pk]}, "Attribute Name is duplicated: pk"),
+        ({"AttributeDefinitions": [pk, g, {"AttributeName": "x", "AttributeType": "S"}], "GlobalSecondaryIndexes": [gsi("ix1")]},
+         "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+         "AttributeDefinitions: [pk, g, x], keys used: [pk, g]"),
+        ({"AttributeDefinitions": [pk, g], "GlobalSecondaryIndexes": [gsi(f"i{n:02d}") for n in range(21)]},
+         "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20"),
+        ({"AttributeDefinitions": [pk, g], "GlobalSecondaryIndexes": [gsi("ix1", ProjectionType="INCLUDE")]},
+         "One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified"),
+        ({"AttributeDefinitions": [pk, g], "GlobalSecondaryIndexes": [gsi("ix1", ProjectionType="INCLUDE", NonKeyAttributes=["a", "a"])]},
+         "One or more parameter values were invalid: Duplicate element in NonKeyAttributes: a"),
+        ({"AttributeDefinitions": [pk, g], "GlobalSecondaryIndexes": [
+            {**gsi("ix1"), "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}]},
+         "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: ix1 when "
+         "BillingMode is PAY_PER_REQUEST"),
+        ({"AttributeDefinitions": [pk], "StreamSpecification": {"StreamEnabled": True}},
+         "One or more parameter values were invalid: Table is being created with a stream enabled, UpdateViewType is required"),
+    ]
+    for extra, message in cases:
+        assert error(client.create_table, **base, **extra)["Error"] == {"Code": "ValidationException", "Message": message}
+    arn = client.create_table(**base, AttributeDefinitions=[pk])["TableDescription"]["TableArn"]
+    resp = error(client.tag_resource, ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    assert resp["Error"] == {"Code": "ValidationException",
+                             "Message": "Number of Tags exceed the current limit for the provided ResourceArn"}
+    resp = error(client.scan, TableName="val", FilterExpression="pk BETWEEN :a AND :b",
+                 ExpressionAttributeValues={":a": {"N": "1"}, ":b": {"S": "z"}})
+    assert resp["Error"]["Message"] == ("Invalid FilterExpression: The BETWEEN operator requires same data type for lower "
+                                        "and upper bounds; lower bound operand: AttributeValue: {N:1}, upper bound "
+                                        "operand: AttributeValue: {S:z}")

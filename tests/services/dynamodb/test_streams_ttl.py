@@ -126,3 +126,30 @@ def test_shards_roll_over_with_parents_and_paging(ddb: Any) -> None:
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in ddb("GetRecords", ShardIterator=it)["Records"]] == ["b"]
     err = ddb.error("GetShardIterator", StreamArn=arn, ShardId="shardId-nope", ShardIteratorType="LATEST")
     assert err.code == "ResourceNotFoundException"
+
+
+def test_retired_streams_are_readable_for_a_day(ddb: Any) -> None:
+    """A deleted table's stream, and a stream replaced by disabling and enabling again, stay readable
+    (StreamStatus DISABLED) until the sweeper finds them 24 hours old; then they are gone."""
+    first = ddb.create(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})[
+        "TableDescription"]["LatestStreamArn"]
+    ddb("PutItem", TableName="tbl", Item={"pk": {"S": "a"}})
+    ddb("UpdateTable", TableName="tbl", StreamSpecification={"StreamEnabled": False})
+    second = ddb("UpdateTable", TableName="tbl", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})[
+        "TableDescription"]["LatestStreamArn"]
+    ddb("PutItem", TableName="tbl", Item={"pk": {"S": "b"}})
+    ddb("DeleteTable", TableName="tbl")
+    ddb.provider.store.stop_sweeps()  # the dropped table's items are swept; its streams are not
+    ddb.restart()
+    for arn, key in ((first, "a"), (second, "b")):
+        assert ddb("DescribeStream", StreamArn=arn)["StreamDescription"]["StreamStatus"] == "DISABLED"
+        recs, _ = records(ddb, arn)
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in recs] == [key]
+    assert {s["StreamArn"] for s in ddb("ListStreams")["Streams"]} == {first, second}
+    ddb.provider.sweep_once(now=time.time() + 23 * 3600)
+    assert ddb("DescribeStream", StreamArn=first)["StreamDescription"]["StreamStatus"] == "DISABLED"
+    ddb.provider.sweep_once(now=time.time() + 25 * 3600)
+    for arn in (first, second):
+        err = ddb.error("DescribeStream", StreamArn=arn)
+        assert (err.code, err.message) == ("ResourceNotFoundException", f"Requested resource not found: Stream: {arn} not found")
+    assert ddb("ListStreams")["Streams"] == []

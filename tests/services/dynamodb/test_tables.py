@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -142,24 +143,123 @@ def test_state_survives_restart(ddb: Any) -> None:
     assert [i["sk"]["N"] for i in out["Items"]] == [str(i) for i in range(50)]
 
 
+def _gsi_create(name: str = "by_color", attr: str = "color") -> dict[str, Any]:
+    return {"AttributeDefinitions": [{"AttributeName": attr, "AttributeType": "S"}],
+            "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": name, "KeySchema": [{"AttributeName": attr, "KeyType": "HASH"}],
+                                                        "Projection": {"ProjectionType": "KEYS_ONLY"}}}]}
+
+
+def _wait_built(ddb: Any, table: str, index: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        gsi = next(g for g in ddb("DescribeTable", TableName=table)["Table"]["GlobalSecondaryIndexes"] if g["IndexName"] == index)
+        if gsi["IndexStatus"] == "ACTIVE" or time.monotonic() > deadline:
+            return gsi  # type: ignore[no-any-return]
+        time.sleep(0.01)
+
+
 def test_gsi_added_later_is_backfilled_and_dropped(ddb: Any) -> None:
     ddb.create("gtab")
     for i in range(10):
         ddb("PutItem", TableName="gtab", Item={"pk": {"S": f"p{i}"}, "color": {"S": "red" if i % 2 else "blue"}})
-    out = ddb("UpdateTable", TableName="gtab", AttributeDefinitions=[{"AttributeName": "color", "AttributeType": "S"}],
-              GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": "by_color",
-                                                       "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}],
-                                                       "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
-    gsi = out["TableDescription"]["GlobalSecondaryIndexes"][0]
-    assert gsi["IndexName"] == "by_color" and gsi["IndexStatus"] == "ACTIVE" and gsi["ItemCount"] == 10
+    out = ddb("UpdateTable", TableName="gtab", **_gsi_create())["TableDescription"]
+    gsi = out["GlobalSecondaryIndexes"][0]
+    assert out["TableStatus"] == "UPDATING"
+    assert (gsi["IndexName"], gsi["IndexStatus"], gsi["Backfilling"], gsi["ItemCount"]) == ("by_color", "CREATING", False, 0)
+    gsi = _wait_built(ddb, "gtab", "by_color")
+    assert gsi["IndexStatus"] == "ACTIVE" and gsi["ItemCount"] == 10 and "Backfilling" not in gsi
+    assert ddb("DescribeTable", TableName="gtab")["Table"]["TableStatus"] == "ACTIVE"
     red = ddb("Query", TableName="gtab", IndexName="by_color", KeyConditionExpression="color = :c",
               ExpressionAttributeValues={":c": {"S": "red"}})
     assert red["Count"] == 5 and all(set(i) == {"pk", "color"} for i in red["Items"])
-    ddb("UpdateTable", TableName="gtab", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_color"}}])
+    out = ddb("UpdateTable", TableName="gtab", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_color"}}])
+    assert out["TableDescription"]["TableStatus"] == "UPDATING"
+    assert [(g["IndexName"], g["IndexStatus"]) for g in out["TableDescription"]["GlobalSecondaryIndexes"]] == [("by_color", "DELETING")]
     assert "GlobalSecondaryIndexes" not in ddb("DescribeTable", TableName="gtab")["Table"]
     err = ddb.error("Query", TableName="gtab", IndexName="by_color", KeyConditionExpression="color = :c",
                     ExpressionAttributeValues={":c": {"S": "red"}})
     assert err.message == "The table does not have the specified index: by_color"
+
+
+def test_gsi_build_phases_and_what_they_refuse(ddb: Any) -> None:
+    """With the builder held, the index stays in "resource allocation"; writes keep it up to date."""
+    ddb.provider.index_builder.stop()
+    ddb.provider.store.index_builds_pending = lambda: None
+    ddb.create("held")
+    for i in range(6):
+        ddb("PutItem", TableName="held", Item={"pk": {"S": f"p{i}"}, "color": {"S": "red"}})
+    ddb("UpdateTable", TableName="held", **_gsi_create())
+    err = ddb.error("Query", TableName="held", IndexName="by_color", KeyConditionExpression="color = :c",
+                    ExpressionAttributeValues={":c": {"S": "red"}})
+    assert (err.code, err.message) == ("ValidationException", "Cannot read from backfilling global secondary index: by_color")
+    err = ddb.error("UpdateTable", TableName="held", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_color"}}])
+    assert (err.code, err.message) == ("ResourceInUseException",
+                                       "Attempt to change a resource which is still in use: Index creation is in resource "
+                                       "allocation phase. Retry deletion during backfilling phase or when the index is "
+                                       "active. Table: held Index: by_color")
+    err = ddb.error("UpdateTable", TableName="held", **_gsi_create("by_size", "size"))
+    assert (err.code, err.message) == ("LimitExceededException", "Subscriber limit exceeded: Only 1 online index can be "
+                                                                  "created or deleted simultaneously per table")
+    err = ddb.error("DeleteTable", TableName="held")
+    assert (err.code, err.message) == ("ResourceInUseException", "Attempt to change a resource which is still in use: "
+                                                                 "Cannot delete table while indexes are being created, "
+                                                                 "updated, or deleted.")
+    # Writes during the build: a moved item, a deleted one, a new one.
+    ddb("PutItem", TableName="held", Item={"pk": {"S": "p0"}, "color": {"S": "blue"}})
+    ddb("DeleteItem", TableName="held", Key={"pk": {"S": "p1"}})
+    ddb("PutItem", TableName="held", Item={"pk": {"S": "new"}, "color": {"S": "red"}})
+    ddb.restart()  # the build resumes when the provider starts again
+    gsi = _wait_built(ddb, "held", "by_color")
+    assert gsi["IndexStatus"] == "ACTIVE" and gsi["ItemCount"] == 6
+    red = ddb("Query", TableName="held", IndexName="by_color", KeyConditionExpression="color = :c",
+              ExpressionAttributeValues={":c": {"S": "red"}})
+    assert sorted(i["pk"]["S"] for i in red["Items"]) == ["new", "p2", "p3", "p4", "p5"]
+
+
+def test_update_table_index_rules(ddb: Any) -> None:
+    ddb.create("rules", range_type="N", ExtraAttributes=[{"AttributeName": "l", "AttributeType": "S"}],
+               LocalSecondaryIndexes=[{"IndexName": "by_l", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                         {"AttributeName": "l", "KeyType": "RANGE"}],
+                                       "Projection": {"ProjectionType": "ALL"}}])
+    two = _gsi_create("a_idx", "a")
+    two["AttributeDefinitions"] += [{"AttributeName": "b", "AttributeType": "S"}]
+    two["GlobalSecondaryIndexUpdates"] += _gsi_create("b_idx", "b")["GlobalSecondaryIndexUpdates"]
+    assert ddb.error("UpdateTable", TableName="rules", **two).message == (
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+    same = _gsi_create("a_idx", "a")
+    same["GlobalSecondaryIndexUpdates"] += [{"Delete": {"IndexName": "a_idx"}}]
+    assert ddb.error("UpdateTable", TableName="rules", **same).message == (
+        "One or more parameter values were invalid: Only one global secondary index update per index is allowed "
+        "simultaneously. Index: a_idx")
+    err = ddb.error("UpdateTable", TableName="rules", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "nope"}}])
+    assert (err.code, err.message) == ("ResourceNotFoundException", "Requested resource not found: Index nope for table rules")
+    err = ddb.error("UpdateTable", TableName="rules", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_l"}}])
+    assert err.message == "Cannot delete an index that is not a GlobalSecondaryIndex: by_l"
+    no_defs = _gsi_create()
+    del no_defs["AttributeDefinitions"]
+    assert ddb.error("UpdateTable", TableName="rules", **no_defs).message == (
+        "One or more parameter values were invalid: AttributeDefinitions is not specified for index: by_color")
+    assert ddb.error("UpdateTable", TableName="rules", DeletionProtectionEnabled=True, **_gsi_create()).message == (
+        "One or more parameter values were invalid: DeletionProtection modification must be the only operation in the request")
+    stream = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    assert ddb.error("UpdateTable", TableName="rules", StreamSpecification=stream, **_gsi_create()).message == (
+        "One or more parameter values were invalid: You cannot create or delete index while changing stream status")
+    assert ddb.error("UpdateTable", TableName="rules", GlobalSecondaryIndexUpdates=[]).message.startswith(
+        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, ")
+    assert ddb.error("UpdateTable", TableName="rules", GlobalSecondaryIndexUpdates=[], BillingMode="PROVISIONED",
+                     ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}).message == (
+        "One or more parameter values were invalid: List of GlobalSecondaryIndexUpdates is empty")
+    assert ddb.error("UpdateTable", TableName="rules", StreamSpecification={"StreamEnabled": False}).message == (
+        "Table has no stream to disable: TableName: rules")
+    assert ddb.error("UpdateTable", TableName="rules", StreamSpecification={"StreamEnabled": True}).message == (
+        "One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required")
+    ddb("UpdateTable", TableName="rules", StreamSpecification=stream)
+    assert ddb.error("UpdateTable", TableName="rules", StreamSpecification=stream).message == (
+        "Table already has an enabled stream: TableName: rules")
+    ddb("UpdateTable", TableName="rules", **_gsi_create())
+    assert _wait_built(ddb, "rules", "by_color")["IndexStatus"] == "ACTIVE"
+    assert ddb.error("UpdateTable", TableName="rules", **_gsi_create()).message == (
+        "Attempting to create an index which already exists")
 
 
 def test_optional_creating_delay(ddb: Any) -> None:

@@ -21,10 +21,21 @@ _ARITY = {
 _COMPARE = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
 
 
+# The order DynamoDB lists the parameters in when a request mixes the two styles.
+_LEGACY_ORDER = ("AttributeUpdates", "AttributesToGet", "Expected", "QueryFilter", "ScanFilter", "ConditionalOperator",
+                 "KeyConditions")
+_EXPRESSION_ORDER = ("UpdateExpression", "ProjectionExpression", "ConditionExpression", "FilterExpression",
+                     "KeyConditionExpression")
+
+
 def check_exclusive(params: dict[str, Any], legacy: tuple[str, ...], modern: tuple[str, ...]) -> bool:
-    """True if the request uses expressions. Raises DynamoDB's errors for mixed or stray parameters."""
-    old = [p for p in legacy if params.get(p) is not None]
-    new = [p for p in modern if params.get(p) is not None]
+    """True if the request uses expressions. Raises DynamoDB's errors for mixed or stray parameters
+    (ConditionalOperator counts as a legacy parameter; KeyConditions only beside a KeyConditionExpression)."""
+    candidates = set(legacy) | {"ConditionalOperator"}
+    if params.get("KeyConditionExpression") is None:
+        candidates.discard("KeyConditions")
+    old = [p for p in _LEGACY_ORDER if p in candidates and params.get(p) is not None]
+    new = [p for p in _EXPRESSION_ORDER if p in modern and params.get(p) is not None]
     if old and new:
         raise ValidationException(
             "Can not use both expression and non-expression parameters in the same request: "
@@ -93,32 +104,38 @@ def filter_condition(conditions: dict[str, Any], operator: str | None) -> Any | 
 
 
 def expected_condition(expected: dict[str, Any], operator: str | None) -> Any | None:
+    """Expected, with the checks DynamoDB makes on each entry, in its order."""
     if not expected:
         return None
     nodes = []
     for name, spec in expected.items():
         path = Path((name,))
-        has_value = spec.get("Value") is not None
-        if spec.get("ComparisonOperator") is not None:
-            if has_value or spec.get("Exists") is not None:
+        where = f" for Attribute: {name}"
+        exists, op = spec.get("Exists"), spec.get("ComparisonOperator")
+        value, values = spec.get("Value"), spec.get("AttributeValueList")
+        if exists is not None and op is not None:
+            raise ValidationException(_INVALID + "Exists and ComparisonOperator cannot be used together" + where)
+        if value is not None and values is not None:
+            raise ValidationException(_INVALID + "Value and AttributeValueList cannot be used together" + where)
+        if op is None and values is not None:
+            raise ValidationException(_INVALID + "AttributeValueList can only be used with a ComparisonOperator" + where)
+        if exists is False and value is not None:
+            raise ValidationException(_INVALID + "Value cannot be used when Exists is false" + where)
+        if value is None and values is None:
+            if op is not None and op not in ("NOT_NULL", "NULL"):
                 raise ValidationException(
-                    _INVALID + "Value or Exists cannot be used with ComparisonOperator"
-                    if has_value
-                    else _INVALID + "Exists and ComparisonOperator cannot be used together"
-                )
-            nodes.append(_condition(name, spec))
-            continue
-        exists = spec.get("Exists")
-        if exists is False:
-            if has_value:
-                raise ValidationException(_INVALID + "Value cannot be used when Exists is false")
+                    _INVALID + f"Value or AttributeValueList must be used with ComparisonOperator: {op}" + where)
+            if op is None and exists is None:
+                raise ValidationException(_INVALID + "Value must be provided when Exists is null" + where)
+            if op is None and exists:
+                raise ValidationException(_INVALID + "Value must be provided when Exists is true" + where)
+        if op is not None:
+            nodes.append(_condition(name, {"ComparisonOperator": op,
+                                           "AttributeValueList": [value] if value is not None else values}))
+        elif exists is False:
             nodes.append(Call("attribute_not_exists", (path,)))
-        elif has_value:
-            nodes.append(Compare("=", path, Value(validate_value(spec["Value"]))))
         else:
-            raise ValidationException(
-                _INVALID + f"Exists is set to TRUE for attribute ({name}), Value must also be set"
-            )
+            nodes.append(Compare("=", path, Value(validate_value(value))))
     return _join(nodes, operator)
 
 

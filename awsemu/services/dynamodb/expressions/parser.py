@@ -411,7 +411,13 @@ class _Parser:
                         f"operand type: {kind}"
                     )
         if isinstance(low, Value) and isinstance(high, Value):
-            if next(iter(low.value)) == next(iter(high.value)) and scalar_sort_key(low.value) > scalar_sort_key(high.value):
+            if next(iter(low.value)) != next(iter(high.value)):
+                raise self.error(
+                    "The BETWEEN operator requires same data type for lower and upper bounds; "
+                    f"lower bound operand: AttributeValue: {_render(low.value)}, "
+                    f"upper bound operand: AttributeValue: {_render(high.value)}"
+                )
+            if scalar_sort_key(low.value) > scalar_sort_key(high.value):
                 raise self.error(
                     "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; "
                     f"lower bound operand: AttributeValue: {_render(low.value)}, "

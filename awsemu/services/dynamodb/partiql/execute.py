@@ -3,7 +3,9 @@ transaction code: a parsed statement becomes the same request a PutItem/UpdateIt
 Query/Scan or TransactWriteItems would make.
 
 SELECT with an equality on the partition key is a Query of that partition (the rest of WHERE is a
-filter), otherwise a Scan with WHERE as the filter. UPDATE and DELETE need equalities on the whole
+filter), otherwise a Scan with WHERE as the filter; with ORDER BY (key attributes only) each
+partition WHERE names is read as a Query, forward or backward. EXISTS(SELECT ...) in a transaction
+is a condition check on the item it names. UPDATE and DELETE need equalities on the whole
 primary key; the other WHERE terms become the write's condition. INSERT refuses an existing key
 (``DuplicateItemException``); UPDATE refuses a missing item (``ConditionalCheckFailedException``).
 """
@@ -15,11 +17,11 @@ from typing import Any
 
 from awsemu.services.base import CallContext
 from awsemu.services.dynamodb import keys, reads
-from awsemu.services.dynamodb.attribute_values import validate_item
+from awsemu.services.dynamodb.attribute_values import scalar_sort_key, validate_item, values_equal
 from awsemu.services.dynamodb.capacity import CapacityMeter
 from awsemu.services.dynamodb.errors import ConditionalCheckFailedException, ServiceError, ValidationException
 from awsemu.services.dynamodb.expressions import apply_update, compile_condition
-from awsemu.services.dynamodb.expressions.ast import And, Call, Compare, Path, UpdateActions, Value
+from awsemu.services.dynamodb.expressions.ast import And, Call, Compare, In, Or, Path, UpdateActions, Value
 from awsemu.services.dynamodb.items import (
     check_item,
     check_key_untouched,
@@ -102,6 +104,88 @@ def _untoken(token: str) -> Item:
         raise ValidationException("Invalid NextToken") from None
 
 
+def _hash_values(where: Any, hash_name: str) -> list[dict[str, Any]]:
+    """The partition key values a WHERE pins: ``k = v``, ``k IN [...]`` or ``k = a OR k = b``."""
+
+    def equalities(node: Any) -> list[dict[str, Any]] | None:
+        if isinstance(node, Or):
+            left, right = equalities(node.left), equalities(node.right)
+            return None if left is None or right is None else left + right
+        if isinstance(node, Compare) and node.op == "=":
+            sides = (node.left, node.right) if isinstance(node.left, Path) else (node.right, node.left)
+            if isinstance(sides[0], Path) and sides[0].elems == (hash_name,) and isinstance(sides[1], Value):
+                return [sides[1].value]
+        if isinstance(node, In) and isinstance(node.subject, Path) and node.subject.elems == (hash_name,) \
+                and all(isinstance(o, Value) for o in node.candidates):
+            return [o.value for o in node.candidates]
+        return None
+
+    for term in _conjuncts(where):
+        found = equalities(term)
+        if found:
+            unique: list[dict[str, Any]] = []
+            for value in found:
+                if not any(values_equal(value, u) for u in unique):
+                    unique.append(value)
+            return unique
+    return []
+
+
+def _ordered_select(
+    store: TableStore, source: reads.Source, st: Statement, p: dict[str, Any], meter: CapacityMeter,
+) -> dict[str, Any]:
+    """SELECT ... ORDER BY: only on the key attributes, and only where WHERE names the partitions
+    (DynamoDB's rules); each partition is read as a Query, forward or backward, partitions in order."""
+    schema = source.schema
+    if st.where is None:
+        raise ValidationException("Must have WHERE clause in the statement when using ORDER BY clause.")
+    for name, _ in st.order:
+        if name not in (schema.hash_name, schema.range_name):
+            raise ValidationException(f"ORDER BY is only supported on the hash key or range key; {name} is neither")
+    partitions = _hash_values(st.where, schema.hash_name)
+    if not partitions:
+        raise ValidationException("Must have hash key condition in WHERE clause when using ORDER BY clause.")
+    if len(partitions) > 1 and st.order[0][0] != schema.hash_name:
+        raise ValidationException(
+            "Must have hash key in ORDER BY clause when more than one hash key condition specified in WHERE clause."
+        )
+    direction = dict(st.order)
+    partitions.sort(key=scalar_sort_key, reverse=direction.get(schema.hash_name, False))
+    backward = direction.get(schema.range_name or "", False) if schema.range_name else False
+    resume: bytes | None = None
+    if p.get("NextToken"):
+        token = _untoken(p["NextToken"])
+        resume = source.start_key(token)
+        at = next((i for i, v in enumerate(partitions) if values_equal(v, token.get(schema.hash_name, {}))), None)
+        if at is None:
+            raise ValidationException("Invalid NextToken")
+        partitions = partitions[at:]
+    limit = p.get("Limit")
+    select_kind = "SPECIFIC_ATTRIBUTES" if st.projection is not None else "ALL_ATTRIBUTES"
+    result: dict[str, Any] = {"Items": []}
+    for position, value in enumerate(partitions):
+        prefix = source.partition(value)
+        start, end = prefix, keys.prefix_end(prefix)
+        if resume is not None and position == 0:
+            if backward:
+                end = resume
+            else:
+                start = keys.after(resume)
+        params = {"Limit": None if limit is None else limit - len(result["Items"]), "ConsistentRead": p.get("ConsistentRead")}
+        out = reads.read_page(store, source, start, end, backward, params, select_kind, st.projection, st.where, meter)
+        result["Items"] += out["Items"]
+        if "LastEvaluatedKey" in out:
+            result["NextToken"] = _token(out["LastEvaluatedKey"])
+            result["LastEvaluatedKey"] = out["LastEvaluatedKey"]
+            break
+        if "ConsumedCapacity" in out:
+            result["ConsumedCapacity"] = out["ConsumedCapacity"]
+    consumed = meter.render(source.table.name)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    return result
+
+
 def select(store: TableStore, ctx: CallContext, st: Statement, p: dict[str, Any]) -> dict[str, Any]:
     table = get_table(store, ctx, st.table)
     index = None
@@ -109,8 +193,12 @@ def select(store: TableStore, ctx: CallContext, st: Statement, p: dict[str, Any]
         index = table.index(st.index)
         if index is None:
             raise ValidationException(f"The table does not have the specified index: {st.index}")
+        if index.status != "ACTIVE":
+            raise ValidationException(f"Cannot read from backfilling global secondary index: {index.name}")
     source = reads.Source(table, index)
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
+    if st.order:
+        return _ordered_select(store, source, st, p, meter)
     found, _ = _equalities(st.where, (source.schema.hash_name,))
     page_params = {"Limit": p.get("Limit"), "ConsistentRead": p.get("ConsistentRead")}
     if found:
@@ -140,6 +228,9 @@ def plan_write(store: TableStore, ctx: CallContext, st: Statement) -> tuple[Tabl
         key = {n: item[n] for n in table.schema.names}
         return table, key, Call("attribute_not_exists", (Path((table.schema.hash_name,)),)), ("put", item)
     key, rest = _full_key(table, st)
+    if st.kind == "EXISTS":
+        exists = Call("attribute_exists", (Path((table.schema.hash_name,)),))
+        return table, key, And(exists, rest) if rest is not None else exists, ("check", None)
     if st.kind == "UPDATE":
         actions = _translate_update(st.update)
         check_key_untouched(table, actions)
@@ -190,8 +281,14 @@ def write(store: TableStore, ctx: CallContext, st: Statement, p: dict[str, Any])
     return out
 
 
+def _no_exists(st: Statement) -> None:
+    if st.kind == "EXISTS":
+        raise ValidationException("EXISTS can only be used in ExecuteTransaction")
+
+
 def execute_statement(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     st = parse(p.get("Statement", ""), p.get("Parameters"))
+    _no_exists(st)
     if st.kind == "SELECT":
         return select(store, ctx, st, p)
     return write(store, ctx, st, p)
@@ -205,6 +302,8 @@ def batch_execute_statement(store: TableStore, ctx: CallContext, p: dict[str, An
             "less than or equal to 25"
         )
     parsed = [parse(r.get("Statement", ""), r.get("Parameters")) for r in requests]
+    for st in parsed:
+        _no_exists(st)
     kinds = {"read" if s.kind == "SELECT" else "write" for s in parsed}
     if len(kinds) > 1:
         raise ValidationException("Supplied Statements contain both read and write operations")

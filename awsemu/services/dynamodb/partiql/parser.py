@@ -1,6 +1,7 @@
 """The PartiQL subset DynamoDB accepts, parsed into the same trees as the expression languages.
 
-    SELECT * | path, ... FROM "table"[."index"] [WHERE cond]
+    SELECT * | path, ... FROM "table"[."index"] [WHERE cond] [ORDER BY key [ASC|DESC], ...]
+    EXISTS(SELECT * FROM "table" WHERE key = value ...)          (ExecuteTransaction only)
     INSERT INTO "table" VALUE {'attr': value, ...}
     UPDATE "table" (SET path = value | REMOVE path)... WHERE cond [RETURNING ALL OLD|ALL NEW|MODIFIED OLD|MODIFIED NEW *]
     DELETE FROM "table" WHERE cond [RETURNING ALL OLD *]
@@ -62,6 +63,7 @@ class Statement:
     item: dict[str, Any] | None = None
     update: UpdateActions = field(default_factory=UpdateActions)
     returning: str | None = None
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (key attribute, descending)
 
 
 def malformed(detail: str) -> ValidationException:
@@ -292,20 +294,44 @@ class _Parser:
         if self.accept("."):
             statement.index = self.name()
 
+    def select(self, st: Statement) -> None:
+        self.take_word("SELECT")
+        st.kind = "SELECT"
+        if not self.accept("*"):
+            st.projection = [self.path()]
+            while self.accept(","):
+                st.projection.append(self.path())
+        self.take_word("FROM")
+        self.target(st)
+        if self.word("WHERE"):
+            self.pos += 1
+            st.where = self.condition()
+        if self.word("ORDER"):
+            self.pos += 1
+            self.take_word("BY")
+            while True:
+                name = self.name()
+                descending = False
+                if self.word("ASC", "DESC"):
+                    descending = self.tok.text.upper() == "DESC"
+                    self.pos += 1
+                st.order.append((name, descending))
+                if not self.accept(","):
+                    break
+
     def statement(self) -> Statement:
         st = Statement(kind="", table="")
         if self.word("SELECT"):
+            self.select(st)
+        elif self.word("EXISTS"):
+            # A condition check in a transaction: the item the SELECT names must exist (and match).
             self.pos += 1
-            st.kind = "SELECT"
-            if not self.accept("*"):
-                st.projection = [self.path()]
-                while self.accept(","):
-                    st.projection.append(self.path())
-            self.take_word("FROM")
-            self.target(st)
-            if self.word("WHERE"):
-                self.pos += 1
-                st.where = self.condition()
+            self.expect("(")
+            self.select(st)
+            self.expect(")")
+            if st.order or st.projection is not None:
+                raise malformed("EXISTS takes SELECT * FROM a table WHERE the full primary key is given")
+            st.kind = "EXISTS"
         elif self.word("INSERT"):
             self.pos += 1
             st.kind = "INSERT"
