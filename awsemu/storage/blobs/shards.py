@@ -19,21 +19,28 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import crc32c as _crc32c
 
-from .codec import Geometry
+from .codec import Block, Geometry, Pieces
 
 TRAILER = 4
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
+
+
+def block_seed(blob_id: str, shard: int, stripe: int) -> int:
+    """The CRC32C a block's checksum starts from: its identity (blob, shard, stripe)."""
+    return int(_crc32c.crc32c(f"{blob_id}:{shard}:{stripe}".encode("ascii")))
 
 
 def block_crc(blob_id: str, shard: int, stripe: int, data: bytes | memoryview) -> int:
     """CRC32C of a block, seeded with its identity (blob, shard, stripe)."""
-    seed = _crc32c.crc32c(f"{blob_id}:{shard}:{stripe}".encode("ascii"))
-    return int(_crc32c.crc32c(data, seed))
+    return int(_crc32c.crc32c(data, block_seed(blob_id, shard, stripe)))
 
 
 def shard_path(drives: Sequence[Path], blob_id: str, shard: int, rot: int) -> Path:
@@ -91,7 +98,12 @@ def _make_dirs(path: Path, fsync: bool) -> None:
 
 
 class ShardWriter:
-    """Appends the blocks of a new blob to its k+m shard files (created exclusively)."""
+    """Writes the blocks of a new blob to its k+m shard files (created exclusively).
+
+    Blocks may be written from several threads at once and in any order (the write path writes
+    a stripe's data blocks on one thread while its parity is computed and written on another):
+    each block lands at its own offset (``pwritev``) and its CRC is kept per (stripe, shard).
+    """
 
     def __init__(
         self, drives: Sequence[Path], blob_id: str, geometry: Geometry, rot: int, *, fsync: bool
@@ -100,29 +112,67 @@ class ShardWriter:
         self.paths = [shard_path(drives, blob_id, j, rot) for j in range(geometry.n)]
         self._fsync = fsync
         self._fds: list[int] = []
-        self.crcs: list[int] = []  # stripe-major: crcs[s * n + j]
+        self._n = geometry.n
+        self._stripe_crcs: dict[int, list[int]] = {}
         self._full_block = geometry.full_block
-        try:
-            for path in self.paths:
-                _make_dirs(path.parent, fsync)
-                self._fds.append(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
-        except BaseException:
-            self.abort()
-            raise
+        self._opening = threading.Lock()
+        self._state = "new"  # -> "open" (files created) or "closed" (failed, finished or aborted)
 
-    def append_stripe(self, stripe: int, blocks: Sequence[bytes | memoryview]) -> None:
-        """Write block j of ``stripe`` to shard file j, with its CRC trailer."""
-        for j, (fd, block) in enumerate(zip(self._fds, blocks, strict=True)):
-            crc = block_crc(self.blob_id, j, stripe, block)
-            self.crcs.append(crc)
-            offset = stripe * (self._full_block + TRAILER)
-            parts: list[bytes | memoryview] = [block, crc.to_bytes(TRAILER, "big")]
-            written = os.pwritev(fd, parts, offset)
-            if written != len(block) + TRAILER:  # short writes happen only on full disks
+    def _open(self) -> None:
+        """Create the shard files, on the first stripe (from a worker thread: it does I/O)."""
+        with self._opening:
+            if self._state == "new":
+                self._state = "closed"  # unless every file gets created
+                try:
+                    for path in self.paths:
+                        _make_dirs(path.parent, self._fsync)
+                        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                        self._fds.append(os.open(path, flags, 0o644))
+                except BaseException:
+                    self._close()
+                    raise
+                self._state = "open"
+            if self._state != "open":
+                raise OSError(errno.EBADF, f"shard files of {self.blob_id} are closed")
+
+    @property
+    def crcs(self) -> list[int]:
+        """Every block's CRC, stripe-major (``crcs[s * n + j]``): the Merkle leaves."""
+        return [crc for s in sorted(self._stripe_crcs) for crc in self._stripe_crcs[s]]
+
+    def append_stripe(self, stripe: int, blocks: Sequence[Block | Pieces]) -> None:
+        """Write block j of ``stripe`` to shard file j, for every j, with its CRC trailer."""
+        self.write_blocks(stripe, 0, blocks)
+
+    def write_blocks(self, stripe: int, first: int, blocks: Sequence[Block | Pieces]) -> None:
+        """Write blocks ``first, first + 1, ...`` of ``stripe``, each with its CRC trailer.
+
+        A block is a bytes-like object or the list of its consecutive pieces (how
+        ``codec.encode_parity`` hands out parity): pieces are checksummed and written as they
+        are, in one ``pwritev``, never joined.
+        """
+        if self._state != "open":
+            self._open()
+        with self._opening:
+            crcs = self._stripe_crcs.setdefault(stripe, [0] * self._n)
+        offset = stripe * (self._full_block + TRAILER)
+        for j, block in enumerate(blocks, start=first):
+            pieces = [block] if isinstance(block, bytes | bytearray | memoryview) else list(block)
+            if len(pieces) >= _IOV_MAX:  # only with huge stripes: one iovec per piece won't do
+                pieces = [b"".join(pieces)]
+            crc = block_seed(self.blob_id, j, stripe)
+            for piece in pieces:
+                crc = _crc32c.crc32c(piece, crc)
+            size = sum(len(p) for p in pieces)
+            written = os.pwritev(self._fds[j], [*pieces, crc.to_bytes(TRAILER, "big")], offset)
+            if written != size + TRAILER:  # short writes happen only on full disks
                 raise OSError(errno.ENOSPC, f"short write to {self.paths[j]}")
+            crcs[j] = crc
 
     def finish(self) -> None:
         """Close the files; with fsync, make data and directory entries durable first."""
+        with self._opening:
+            self._state = "closed"
         try:
             if self._fsync:
                 for fd in self._fds:
@@ -134,7 +184,11 @@ class ShardWriter:
 
     def abort(self) -> None:
         """Close and remove whatever was written (best effort: the start-up sweep catches the rest)."""
+        with self._opening:
+            untouched, self._state = self._state == "new", "closed"  # nothing creates files now
         self._close()
+        if untouched:
+            return
         for path in self.paths:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
@@ -192,6 +246,85 @@ class ShardReader:
         if block_crc(self.blob_id, shard, stripe, view) != stored:
             return None, "checksum", 0
         return view, "", stored
+
+    def _run_plan(self, lo: int, hi: int) -> list[tuple[int, int, int, int]]:
+        """(stripe, first data block wanted, last one, block length) per stripe of ``[lo, hi)``."""
+        g = self.geometry
+        plan = []
+        for s in g.stripes_for(lo, hi):
+            base, blen = s * g.stripe_bytes, g.block_len(s)
+            first = (max(lo, base) - base) // blen
+            last = (min(hi, base + g.stripe_bytes) - 1 - base) // blen
+            plan.append((s, first, last, blen))
+        return plan
+
+    def read_run(
+        self, lo: int, hi: int, take: Callable[[int], bytearray]
+    ) -> tuple[bytearray, list[tuple[int, int] | None]]:
+        """Read body bytes ``[lo, hi)`` of a run of consecutive stripes into one buffer.
+
+        ``take(size)`` provides the buffer (its previous contents do not matter). Returns it and,
+        per stripe of the run, the ``(start, end)`` of its wanted bytes in it, or None when one
+        of its blocks is missing, short or fails its CRC (the caller rebuilds that stripe block
+        by block with ``read_block``). Parity is never read here.
+
+        Only the data blocks holding wanted bytes are read, with one ``preadv`` per shard file
+        for the whole run (a shard's blocks of consecutive stripes are adjacent in its file):
+        block j of each stripe lands straight in its place in the buffer, in body order, so the
+        spans of consecutive full stripes touch and can be handed out as one view, and its CRC
+        trailer lands in a small side buffer.
+        """
+        g = self.geometry
+        k, unit = g.k, g.full_block + TRAILER
+        plan = self._run_plan(lo, hi)
+        sizes = ((last - first + 1) * blen for _, first, last, blen in plan)
+        offsets = list(itertools.accumulate(sizes, initial=0))
+        into = take(offsets[-1])
+        buf = memoryview(into)
+        trailers = memoryview(bytearray(TRAILER * k * len(plan)))
+        failed: set[int] = set()  # stripes (index in plan) that need the careful path
+        for j in range(k):
+            iov: list[memoryview] = []
+            owners: list[int] = []
+            for i, (_, first, last, blen) in enumerate(plan):
+                if first <= j <= last:
+                    at = offsets[i] + (j - first) * blen
+                    t = (i * k + j) * TRAILER
+                    iov += (buf[at : at + blen], trailers[t : t + TRAILER])
+                    owners.append(i)
+            if not owners:
+                continue
+            wanted = sum(len(v) for v in iov)
+            fd = self._fd(j)
+            got = -1
+            if fd is not None:
+                try:
+                    got = os.preadv(fd, iov, plan[owners[0]][0] * unit)
+                except OSError:
+                    got = -1
+            if got < wanted:  # only the stripes past a short read's end are spoiled
+                done = 0
+                for n, i in enumerate(owners):
+                    done += len(iov[2 * n]) + TRAILER
+                    if got < done:
+                        failed.add(i)
+        spans: list[tuple[int, int] | None] = []
+        for i, (s, first, last, blen) in enumerate(plan):
+            if i not in failed:
+                for j in range(first, last + 1):
+                    at = offsets[i] + (j - first) * blen
+                    t = (i * k + j) * TRAILER
+                    stored = int.from_bytes(trailers[t : t + TRAILER], "big")
+                    if block_crc(self.blob_id, j, s, buf[at : at + blen]) != stored:
+                        failed.add(i)
+                        break
+            if i in failed:
+                spans.append(None)
+                continue
+            base = s * g.stripe_bytes
+            start = offsets[i] + max(lo, base) - base - first * blen
+            spans.append((start, start + min(hi, base + g.stripe_bytes) - max(lo, base)))
+        return into, spans
 
     def close(self) -> None:
         fds, self._fds = self._fds, {}
