@@ -3,8 +3,13 @@
 Workload (defaults; override with env AWSEMU_BENCH_LSM_KEYS / AWSEMU_BENCH_LSM_BIG_MB):
   * 1M random 16-byte keys -> 100-byte values;
   * random single puts (first 200k keys, one write per call), batched puts (the remaining keys in
-    batches of 1000), random gets (200k), a full ordered scan (MB/s of key+value bytes),
-    reopen time of that store, and RSS growth of the process over its baseline;
+    batches of 1000), random gets (200k), a mixed phase with caches full (100k pairs of an
+    overwrite and a get, with the flushes and compactions the overwrites cause), a full ordered
+    scan (MB/s of key+value bytes), reopen time of that store;
+  * memory: RSS growth of the process over its baseline taken after the bench's own data exists,
+    at its peak over the whole run (the kernel's high-water mark VmHWM, reset at the baseline)
+    and at the end, against the engine's stated bound (``DBOptions.memory_bound``: memtables +
+    cache of blocks, indexes and filters);
   * recovery: a ~1 GiB store (16-byte keys -> 1000-byte values) written by a child process that is
     then SIGKILLed; we time DB.open (WAL replay + manifest/table verification).
 
@@ -30,14 +35,33 @@ from typing import Any
 import psutil
 
 from awsemu.storage.lsm import DB, DBOptions
-from awsemu.storage.lsm.db import MAX_FROZEN_MEMTABLES
+from awsemu.storage.lsm.options import MAX_FROZEN_MEMTABLES
 
 KEYS = int(os.environ.get("AWSEMU_BENCH_LSM_KEYS", "1000000"))
 BIG_MB = int(os.environ.get("AWSEMU_BENCH_LSM_BIG_MB", "1024"))
 SINGLE = min(200_000, KEYS // 5)
 GETS = min(200_000, KEYS)
+MIXED = min(100_000, KEYS)
 BATCH = 1000
 VALUE = 100
+
+
+def _rss_peak_reset() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_peak() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _data(seed: int) -> tuple[list[bytes], bytes]:
@@ -84,8 +108,13 @@ def _open(engine: str, path: str) -> Any:
 
 def _run_engine(engine: str, out: Any) -> None:
     keys, values = _data(1)
+    # the bench's own data exists before the baseline: the growth is the engine's
+    rng = random.Random(2)
+    order = [rng.randrange(KEYS) for _ in range(GETS)]
+    mixed = [rng.randrange(KEYS) for _ in range(2 * MIXED)]
     proc = psutil.Process()
     baseline = proc.memory_info().rss
+    peak_known = _rss_peak_reset()
     path = tempfile.mkdtemp(prefix=f"bench-{engine}-")
     res: dict[str, float] = {}
 
@@ -110,12 +139,19 @@ def _run_engine(engine: str, out: Any) -> None:
         if engine == "lsm":
             _settle(db)  # the flushes and compactions the load caused are part of its cost
         timed("put_batched", KEYS - SINGLE, t)
-        order = random.Random(2).sample(range(KEYS), GETS)
         t = now()
         for i in order:
             if db.get(keys[i]) is None:
                 raise AssertionError("lost key")
         timed("get", GETS, t)
+        t = now()
+        for n in range(MIXED):
+            db.put(keys[mixed[2 * n]], _value(values, n))
+            if db.get(keys[mixed[2 * n + 1]]) is None:
+                raise AssertionError("lost key")
+        if engine == "lsm":
+            _settle(db)
+        timed("mixed", 2 * MIXED, t)
         t = now()
         nbytes = 0
         count = 0
@@ -125,10 +161,17 @@ def _run_engine(engine: str, out: Any) -> None:
         timed("scan_mb_s", nbytes / (1 << 20), t)
         assert count == KEYS, count
         res["rss_mb"] = (proc.memory_info().rss - baseline) / (1 << 20)
+        res["rss_peak_mb"] = (_rss_peak() - baseline) / (1 << 20) if peak_known else float("nan")
         if engine == "lsm":
             stats = db.stats()
             res["sstables"] = stats["sstables"]
             res["cache_mb"] = stats["cache_bytes"] / (1 << 20)
+            res["cache_meta_mb"] = stats["cache_meta_bytes"] / (1 << 20)
+            res["bound_mb"] = stats["memory_bound"] / (1 << 20)
+        else:
+            # sqlite3's own bound: its page cache (cache_size, in KiB when negative)
+            (cache_size,) = db.con.execute("PRAGMA cache_size").fetchone()
+            res["bound_mb"] = (-cache_size * 1024 if cache_size < 0 else cache_size * 4096) / (1 << 20)
         db.close()
         res["store_mb"] = _du(path) / (1 << 20)
         t = time.perf_counter()
@@ -203,8 +246,16 @@ def _in_child(fn: Callable[..., None], *args: object) -> dict[str, float]:
     return result  # type: ignore[no-any-return]
 
 
+def _vs_bound(res: dict[str, float]) -> str:
+    peak, bound = res["rss_peak_mb"], res["bound_mb"]
+    return f"{peak:,.1f} / {bound:,.1f} ({peak / bound:.0%})"
+
+
 def main() -> None:
-    print(f"keys: {KEYS} x (16 B -> {VALUE} B); single puts: {SINGLE}; batches of {BATCH}; gets: {GETS}\n")
+    print(
+        f"keys: {KEYS} x (16 B -> {VALUE} B); single puts: {SINGLE}; batches of {BATCH}; gets: {GETS}; "
+        f"mixed: {MIXED} x (put + get)\n"
+    )
     lsm = _in_child(_run_engine, "lsm")
     sql = _in_child(_run_engine, "sqlite")
     print("| figure | lsm | sqlite3 (WAL, synchronous=NORMAL) | lsm / sqlite3 |")
@@ -216,19 +267,28 @@ def main() -> None:
         ("  same, per CPU second", "put_batched_cpu", "{:,.0f}"),
         ("random get (ops/s)", "get", "{:,.0f}"),
         ("  same, per CPU second", "get_cpu", "{:,.0f}"),
+        ("mixed overwrite + get, caches full, incl. settling (ops/s)", "mixed", "{:,.0f}"),
+        ("  same, per CPU second", "mixed_cpu", "{:,.0f}"),
         ("full scan (MB/s of key+value)", "scan_mb_s", "{:,.1f}"),
         ("  same, per CPU second", "scan_mb_s_cpu", "{:,.1f}"),
         ("reopen after close (s)", "reopen_s", "{:.3f}"),
         ("store size on disk (MB)", "store_mb", "{:,.1f}"),
-        ("RSS growth during run (MB)", "rss_mb", "{:,.1f}"),
+        ("RSS growth at the end (MiB)", "rss_mb", "{:,.1f}"),
     ]
     for label, name, fmt in rows:
         ratio = lsm[name] / sql[name] if sql[name] else float("nan")
         print(f"| {label} | {fmt.format(lsm[name])} | {fmt.format(sql[name])} | {ratio:.2f}x |")
     print(
-        f"\nlsm after the load: {lsm['sstables']:.0f} SSTables, block cache {lsm['cache_mb']:.1f} MiB "
-        f"(bounds: memtable {DBOptions().memtable_bytes >> 20} MiB + up to {MAX_FROZEN_MEMTABLES} frozen, "
-        f"cache {DBOptions().block_cache_bytes >> 20} MiB)"
+        f"| steady RSS growth: peak over the run / memory bound (MiB) | {_vs_bound(lsm)} | {_vs_bound(sql)} "
+        f"| {'within' if lsm['rss_peak_mb'] <= lsm['bound_mb'] else 'OVER'} the lsm bound |"
+    )
+    options = DBOptions()
+    print(
+        f"\nlsm after the run: {lsm['sstables']:.0f} SSTables; cache {lsm['cache_mb']:.1f} MiB used, of which "
+        f"{lsm['cache_meta_mb']:.1f} MiB indexes + filters. Bound {lsm['bound_mb']:.0f} MiB = "
+        f"(1 + {MAX_FROZEN_MEMTABLES} frozen) x {options.memtable_bytes >> 20} MiB memtables + "
+        f"{options.block_cache_bytes >> 20} MiB cache (blocks, indexes, filters at their real memory); "
+        f"sqlite3's bound is its page cache."
     )
     if BIG_MB:
         big = _recovery()

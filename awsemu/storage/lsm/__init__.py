@@ -21,7 +21,8 @@ Files (``<path>/``)::
 
 Modules: db.py (API, group commit, flush/compaction threads), recovery.py (open), wal.py,
 memtable.py, sstable.py, block.py, bloom.py, block_cache.py, manifest.py, compaction.py (policy),
-merge.py (k-way merge), snapshot.py (views, scans), batch.py, keycodec.py, options.py, errors.py.
+merge.py (k-way merge), snapshot.py (views, scans), batch.py, keycodec.py, options.py, errors.py,
+heap.py (returning freed memory).
 
 Write path. A write becomes one WAL record (CRC32C, length, batch payload), so a batch is
 replayed whole or not at all. Writers queue up; the head of the queue (the leader) appends the
@@ -30,15 +31,18 @@ records of everyone queued with one ``write`` system call, adds one ``fdatasync`
 the others (group commit, db.py). When ``write`` returns, the data is in the kernel: the
 write survives ``kill -9`` ("flush", the default); "fsync" also survives power loss.
 
-Memtable. A dict ``key -> (seq, value)`` plus a lazily sorted key list (memtable.py); ~4 MiB
-(counted with CPython overheads). When full, the leader freezes it, starts a new log and a new
+Memtable. A dict ``key -> (seq, value)`` plus a lazily sorted key list (memtable.py); 4 MiB
+counted as real memory: keys + values + CPython's per-entry overhead (and versions kept for
+snapshots). When full, the leader freezes it, starts a new log and a new
 memtable; a background thread writes the frozen one to an SSTable; the MANIFEST switch then makes
 that log obsolete and it is deleted. At most two frozen memtables wait; writers stall beyond.
 
 SSTables. ~4 KiB data blocks with a CRC32C each, an index block (last key of each block), a
-blocked bloom filter (10 bits/key), a checksummed footer with a magic number. Index and filter stay
-in memory; data blocks are read with ``pread``, verified, decoded and kept in a bounded LRU block
-cache (64 MiB default, block_cache.py).
+blocked bloom filter (10 bits/key), a checksummed footer with a magic number. Data blocks are read
+with ``pread``, verified and kept raw (bytes + an offsets array) in the cache; a point read finds
+its key in a block with a C-level search, without decoding the block. Index and filter live in the
+same cache (block_cache.py), evicted only after every data block, and are read back from the file
+when evicted.
 
 MANIFEST. Rewritten whole on each change: write MANIFEST.tmp, fsync, rename, fsync the
 directory. Files not named by the committed MANIFEST (outputs of an interrupted flush or
@@ -48,6 +52,18 @@ Compaction. Size-tiered (compaction.py explains why that suits a Python engine):
 runs of the same size tier merge into one; the run count stays bounded. Merging keeps the
 newest version of each key and drops tombstones when the oldest run takes part. It runs on its
 own thread, writes its output beside the live files, and takes the DB lock only to install it.
+
+Memory. The steady state is bounded by ``DBOptions.memory_bound``: (1 + 2 frozen) memtables
+of ``memtable_bytes`` plus ``block_cache_bytes`` for data blocks, indexes and bloom filters
+together, all counted at their real CPython memory (76 MiB by default). Working memory of work in
+progress comes on top: the active memtable may pass its mark by the last write group; a flush
+or compaction holds the index and filter of the table it writes (about 3 % of that table) and 8
+blocks per input; a scan holds up to 8 blocks per table; a table replaced by compaction stays in
+memory, outside the budget, while snapshots or scans taken before still read it. Memory freed
+by a flush or compaction is handed back to the kernel right after it (heap.py), so that the
+C allocator's slack does not pile up on top of the bound. When the indexes and filters of a very
+large store alone exceed the cache, they are evicted oldest first and reread per read: correct,
+bounded, slow: give such a store a bigger cache (``stats()["cache_meta_bytes"]`` shows them).
 
 Reads. ``get`` looks in the memtable, the frozen memtables, then each SSTable newest first,
 skipping a table when its bloom filter says no (one hash for all tables). ``scan`` and

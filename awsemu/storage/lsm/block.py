@@ -8,10 +8,12 @@ The offsets are absolute positions inside the block: key i is ``block[off[i]:off
 value i is ``block[off[n+1+i]:off[n+2+i]]``, so off[n] == off[n+1] (keys end where values
 begin) and off[2n+1] is the block length.
 
-Why this shape: reading a block must not cost a Python loop over its entries. A point read loads
-the offsets into an array (one C call) and bisects by slicing about log2(n) keys; it never builds
-the other keys. Scans build the key and value lists of a block with one list comprehension each.
-A cached block therefore costs its raw bytes plus 8 bytes per entry.
+Why this shape: reading a block must not cost a Python loop over its entries. A block in memory is
+its raw bytes plus its offsets loaded into an array (one C call). A point read finds its key with
+a C-level substring search over the key area confirmed at entry boundaries (``Block.find``); a
+seek bisects by slicing about log2(n) keys. Neither builds the other keys. Scans build the key and value lists of a block with one list comprehension each.
+A cached block therefore costs its raw bytes plus 8 bytes per entry and a few hundred bytes of
+objects (``Block.charge``, what the block cache counts).
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from bisect import bisect_right
 from itertools import accumulate
 
 _U32 = struct.Struct("<I")
 _OFFSET_TYPE = "I" if array("I").itemsize == 4 else "L"
 _BIG_ENDIAN = sys.byteorder == "big"
-# CPython memory of a cached Block beyond its raw bytes and offsets array: the Block and array
-# objects, the cache entry (tuple, key tuple, OrderedDict node). Checked with tracemalloc.
-BLOCK_OVERHEAD = 320
+# CPython memory of a cached Block beyond its raw bytes and its offsets: the bytes, Block and
+# array objects with their allocator headers, the cache's int key and OrderedDict slot. Measured
+# with tracemalloc (tests/storage/lsm/test_memory.py checks the charge against it).
+BLOCK_OVERHEAD = 400
 
 Value = bytes | None
 
@@ -58,20 +62,19 @@ class Block:
         """
         if size is None:
             size = len(data)
-        (n,) = _U32.unpack_from(data, 0)
-        header = 4 + 8 * (n + 1) + n
-        if header > size:
+        n = int.from_bytes(data[:4], "little")
+        end = 12 + 8 * n  # of the offsets
+        if end + n > size:
             raise ValueError("block header longer than the block")
-        offsets = array(_OFFSET_TYPE)
-        offsets.frombytes(data[4 : 4 + 8 * (n + 1)])
+        offsets = array(_OFFSET_TYPE, data[4:end])
         if _BIG_ENDIAN:
             offsets.byteswap()
-        if offsets[0] != header or offsets[n] != offsets[n + 1] or offsets[2 * n + 1] != size:
+        if offsets[0] != end + n or offsets[n] != offsets[n + 1] or offsets[-1] != size:
             raise ValueError("block offsets do not match its length")
         self.data = data
         self.n = n
         self._offsets = offsets
-        self.charge = len(data) + 8 * (n + 1) + BLOCK_OVERHEAD
+        self.charge = len(data) + end + BLOCK_OVERHEAD
 
     def lower_bound(self, key: bytes) -> int:
         """Index of the first entry whose key is >= `key` (n if none)."""
@@ -86,6 +89,31 @@ class Block:
             else:
                 hi = mid
         return lo
+
+    def find(self, key: bytes) -> int:
+        """Index of the entry with exactly this key, or -1.
+
+        A point read does not bisect in Python: it searches the key area of the block for the key
+        bytes with one C-level ``bytes.find`` and confirms that the match starts and ends at entry
+        boundaries (a C-level bisect over the offsets). A match that straddles entries is skipped;
+        after a few of those (keys made of repeated patterns) it falls back to the bisection.
+        """
+        offsets = self._offsets
+        n = self.n
+        size = len(key)
+        if size:
+            data = self.data
+            end = offsets[n]
+            at = data.find(key, offsets[0], end)
+            for _ in range(3):
+                if at < 0:
+                    return -1
+                i = bisect_right(offsets, at, 0, n) - 1  # the last entry starting there
+                if offsets[i] == at and offsets[i + 1] - at == size:
+                    return i
+                at = data.find(key, at + 1, end)
+        i = self.lower_bound(key)
+        return i if i < n and self.key_at(i) == key else -1
 
     def key_at(self, i: int) -> bytes:
         offsets = self._offsets

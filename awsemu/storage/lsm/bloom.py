@@ -85,7 +85,7 @@ class BloomBuilder:
 class BloomFilter:
     """A loaded filter; `may_contain` is False only for keys certainly absent."""
 
-    __slots__ = ("words", "n", "k", "masks")
+    __slots__ = ("words", "n", "k", "masks", "memory")
 
     def __init__(self, data: bytes) -> None:
         if len(data) < 9 or (len(data) - 1) % 8:
@@ -93,6 +93,7 @@ class BloomFilter:
             self.n = 0  # no filter: every probe says "maybe"
             self.k = 0
             self.masks: list[int] = []
+            self.memory = 0
             return
         words = array("Q")
         words.frombytes(data[:-1])
@@ -101,7 +102,8 @@ class BloomFilter:
         self.words = words
         self.n = len(words)
         self.k = data[-1]
-        self.masks = mask_table(self.k)
+        self.masks = mask_table(self.k)  # shared by every filter with this k
+        self.memory = 8 * self.n
 
     def may_contain(self, h1: int, h2: int) -> bool:
         if not self.n:

@@ -27,14 +27,13 @@ from awsemu.storage.lsm.batch import WriteBatch, as_bytes
 from awsemu.storage.lsm.block_cache import BlockCache
 from awsemu.storage.lsm.compaction import MAX_RUNS, merge_tables, pick_runs, tier_of
 from awsemu.storage.lsm.errors import DBClosedError
+from awsemu.storage.lsm.heap import release_free_memory
 from awsemu.storage.lsm.manifest import ManifestState, RunMeta, fsync_dir, write_manifest
 from awsemu.storage.lsm.memtable import Memtable
-from awsemu.storage.lsm.options import DBOptions
+from awsemu.storage.lsm.options import MAX_FROZEN_MEMTABLES, DBOptions
 from awsemu.storage.lsm.snapshot import Snapshot, View, get_from_tables, scan_once
 from awsemu.storage.lsm.sstable import Table, TableBuilder
 
-# Frozen memtables allowed to wait for their flush before writers stall (background mode).
-MAX_FROZEN_MEMTABLES = 2
 # Writers also stall at a memtable switch while compaction lets runs pile up beyond this: reads
 # and scans slow down with every run, so compaction must keep up (LevelDB's L0 stop trigger).
 STALL_RUNS = 2 * MAX_RUNS
@@ -375,6 +374,8 @@ class DB:
                     imm = self._imms[-1]
                     imm.ensure_sorted()
                 self._flush_memtable(imm)
+                del imm  # freed now, unless a snapshot still reads it
+            release_free_memory()
 
     def _flush_memtable(self, imm: Memtable) -> None:
         keys, values = imm.sorted_items()
@@ -474,7 +475,7 @@ class DB:
                 os.unlink(t.path)
             except FileNotFoundError:
                 pass
-            self._cache.evict_table(t.number)
+            t.retire()
 
     def _check_cancel(self) -> None:
         if self._closing:
@@ -516,7 +517,7 @@ class DB:
                 self._compaction_wanted = False
             try:
                 while self._compact_once():
-                    pass
+                    release_free_memory()
             except _Cancelled:
                 return
             except BaseException as exc:
@@ -579,7 +580,10 @@ class DB:
                 "cache_hits": self._cache.hits,
                 "cache_misses": self._cache.misses,
                 "cache_bytes": self._cache.used,
+                "cache_meta_bytes": self._cache.meta_used,
+                "cache_meta_loads": self._cache.meta_loads,
                 "cache_capacity": self._cache.capacity,
+                "memory_bound": self.options.memory_bound,
                 **self._counters,
             }
 

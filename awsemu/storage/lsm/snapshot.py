@@ -19,7 +19,7 @@ from itertools import compress
 from awsemu.storage.lsm.bloom import key_hash
 from awsemu.storage.lsm.memtable import Memtable
 from awsemu.storage.lsm.merge import Chunk, merge_chunks
-from awsemu.storage.lsm.sstable import Table
+from awsemu.storage.lsm.sstable import NOT_FOUND, Table
 
 
 class View:
@@ -62,15 +62,16 @@ def get_from_tables(tables: tuple[Table, ...], key: bytes) -> bytes | None:
         return None
     h1, h2 = key_hash(key)
     for table in tables:
-        bloom = table.bloom  # BloomFilter.may_contain, inlined: this loop is the read hot path
+        meta = table.meta or table.load_meta()
+        bloom = meta.bloom  # BloomFilter.may_contain, inlined: this loop is the read hot path
         n = bloom.n
         if n:
             mask = bloom.masks[h2]
             if bloom.words[h1 % n] & mask != mask:
                 continue
-        found, value = table.get(key)
-        if found:
-            return value
+        value = table.get(key, meta)
+        if value is not NOT_FOUND:
+            return value  # type: ignore[return-value]
     return None
 
 

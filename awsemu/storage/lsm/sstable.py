@@ -16,16 +16,19 @@ A table holds at most one entry per key: the newest one of the data it was built
 do not need older versions inside a table because a snapshot pins the set of tables it was taken
 on (see db.py).
 
-Opening a table reads and verifies the footer, the index and the bloom filter, and keeps them in
-memory (about one key per 4 KiB block plus 10 bits per key). Data blocks are read with ``pread``
-on demand, verified against their checksum and kept in the shared block cache. Any
-checksum or structure failure raises CorruptionError naming the file.
+Opening a table reads and verifies the footer, the index and the bloom filter. Index and filter
+(TableMeta: about one key and 8 bytes per 4 KiB block, plus 10 bits per key) are charged to the
+shared cache, which may evict them under memory pressure; a read then loads them again from the
+file. Data blocks are read with ``pread`` on demand, verified against their checksum and kept in
+the same cache. Any checksum or structure failure raises CorruptionError naming the file.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import sys
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate, compress, repeat
@@ -35,7 +38,7 @@ from typing import BinaryIO
 from crc32c import crc32c
 
 from awsemu.storage.lsm.block import Block, encode_block
-from awsemu.storage.lsm.block_cache import BlockCache
+from awsemu.storage.lsm.block_cache import BlockCache, block_key
 from awsemu.storage.lsm.bloom import BloomBuilder, BloomFilter
 from awsemu.storage.lsm.errors import CorruptionError
 
@@ -44,6 +47,7 @@ _FOOTER = struct.Struct("<QIQIQQ")
 FOOTER_SIZE = _FOOTER.size + 4
 _U32 = struct.Struct("<I")
 _HANDLE = struct.Struct("<QI")
+CRC32C_RESIDUE = 0x48674BC7  # crc32c(data + crc32c(data).to_bytes(4, "little")), for any data
 
 Value = bytes | None
 
@@ -168,25 +172,67 @@ class TableBuilder:
             pass
 
 
+class TableMeta:
+    """What reads need of a table besides its data blocks: the index (last key of each block and
+    where each block starts) and the bloom filter. Held by the table while the shared cache keeps
+    it charged (block_cache.py); ``charge`` is its memory, measured as for blocks."""
+
+    __slots__ = ("index_keys", "offsets", "bloom", "charge")
+
+    def __init__(self, index_keys: list[bytes], offsets: array[int], bloom: BloomFilter) -> None:
+        self.index_keys = index_keys
+        # block i spans [offsets[i], offsets[i + 1] - 4): blocks are contiguous, each followed by
+        # its checksum, so one array of n + 1 positions replaces (offset, length) handles
+        self.offsets = offsets
+        self.bloom = bloom
+        n = len(index_keys)
+        self.charge = (
+            sys.getsizeof(index_keys)
+            + sum(map(len, index_keys))
+            + n * INDEX_KEY_OVERHEAD
+            + offsets.itemsize * len(offsets)
+            + bloom.memory
+            + META_OVERHEAD
+        )
+
+
+# Per index key: the bytes object's header with its allocator rounding. Per table: the TableMeta,
+# array and BloomFilter objects and the cache's entry. Measured with tracemalloc
+# (tests/storage/lsm/test_memory.py checks the charge against it).
+INDEX_KEY_OVERHEAD = 40
+META_OVERHEAD = 800
+
+# Table.get's answer for "no entry for this key in this table" (None is a tombstone).
+NOT_FOUND = object()
+
+
 class Table:
-    """An open, verified SSTable. Thread-safe: reads use pread and the shared cache."""
+    """An open, verified SSTable. Thread-safe: reads use pread and the shared cache.
+
+    ``meta`` is the table's TableMeta while the cache keeps it charged, else None: readers call
+    ``meta or load_meta()``. A table replaced by compaction is ``retire``d: it leaves the cache
+    but stays readable (with its metadata) for the snapshots and scans that still hold it.
+    """
 
     def __init__(self, path: str, number: int, cache: BlockCache) -> None:
         self.path = path
         self.number = number
+        self.retired = False
+        self.meta: TableMeta | None = None
         self._cache = cache
+        self._key_base = block_key(number, 0)
         try:
             self._fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             raise CorruptionError(path, "SSTable listed in the MANIFEST is missing") from None
         try:
-            self._load_meta()
+            self._open()
         except BaseException:
             os.close(self._fd)
             self._fd = -1
             raise
 
-    def _load_meta(self) -> None:
+    def _open(self) -> None:
         size = os.fstat(self._fd).st_size
         self.size = size
         if size < FOOTER_SIZE:
@@ -202,24 +248,61 @@ class Table:
             raise CorruptionError(self.path, "SSTable footer points outside the file")
         self.count = count
         self.index_offset = index_offset
+        self.index_length = index_length
         self.bloom_offset = bloom_offset
-        index = self._read_raw(index_offset, index_length)
+        self.bloom_length = bloom_length
+        meta = self._read_meta()
+        index_keys = meta.index_keys
+        self.block_count = len(index_keys)
+        self.smallest = self._read_block(0, meta).key_at(0) if index_keys else b""
+        self.largest = index_keys[-1] if index_keys else b""
+        self._cache.admit_meta(self, meta)
+
+    def _read_meta(self) -> TableMeta:
+        """Read and verify the index and the bloom filter (at open, and after an eviction)."""
+        index = self._read_raw(self.index_offset, self.index_length)
         try:
-            index_keys, raw_handles = Block(index, index_length).entries()
-            handles = [_HANDLE.unpack(h) for h in raw_handles if h is not None]
+            index_keys, raw_handles = Block(index, self.index_length).entries()
+            if None in raw_handles:
+                raise ValueError("tombstone in an index block")
+            handles = list(_HANDLE.iter_unpack(b"".join(raw_handles)))  # type: ignore[arg-type]
         except (struct.error, ValueError):
             raise CorruptionError(self.path, "malformed index block") from None
         if len(handles) != len(index_keys):
             raise CorruptionError(self.path, "malformed index block")
-        self._index_keys: list[bytes] = index_keys
-        self._block_offsets = [h[0] for h in handles]
-        self._block_lengths = [h[1] for h in handles]
-        self.bloom = BloomFilter(self._read_raw(bloom_offset, bloom_length)[:bloom_length])
-        self.smallest = self._first_key() if self._index_keys else b""
-        self.largest = self._index_keys[-1] if self._index_keys else b""
+        starts = [h[0] for h in handles]
+        ends = list(map(add, starts, [h[1] + 4 for h in handles]))
+        if (starts and starts[0] != 0) or starts[1:] != ends[:-1] or (ends and ends[-1] != self.index_offset):
+            raise CorruptionError(self.path, "malformed index block: blocks are not contiguous")
+        starts.append(ends[-1] if ends else 0)
+        offsets = array("Q", starts)
+        bloom = BloomFilter(self._read_raw(self.bloom_offset, self.bloom_length)[: self.bloom_length])
+        return TableMeta(index_keys, offsets, bloom)
 
-    def _first_key(self) -> bytes:
-        return self._block(0, fill_cache=False).key_at(0)
+    def load_meta(self) -> TableMeta:
+        """The metadata, read back from the file if the cache evicted it."""
+        meta = self.meta
+        if meta is None:
+            meta = self._read_meta()
+            self._cache.admit_meta(self, meta)
+            if self.retired:
+                self.meta = meta  # outside the budget: owned by the readers of a replaced table
+        return meta
+
+    def hold_meta(self, meta: TableMeta | None) -> None:
+        """Called by the cache, under its lock: keep (or drop, on eviction) the metadata."""
+        if not self.retired:
+            self.meta = meta
+
+    def retire(self) -> None:
+        """The table was replaced by compaction: uncharge it and free its cached blocks. Its
+        metadata stays with it (uncharged) for the readers that still hold it."""
+        self.retired = True
+        self._cache.evict_table(self.number)
+
+    def block_offset(self, i: int) -> int:
+        """Where data block i starts in the file."""
+        return (self.meta or self.load_meta()).offsets[i]
 
     def _read_raw(self, offset: int, length: int) -> bytes:
         """The verified block at offset, followed by its 4 checksum bytes (not sliced off, to
@@ -227,38 +310,45 @@ class Table:
         raw = os.pread(self._fd, length + 4, offset)
         if len(raw) != length + 4:
             raise CorruptionError(self.path, f"block at offset {offset} is truncated")
-        if crc32c(memoryview(raw)[:length]) != _U32.unpack_from(raw, length)[0]:
+        # CRC-32C over a block followed by its own little-endian CRC always gives the same
+        # residue: one C call checks the block without slicing it
+        if crc32c(raw) != CRC32C_RESIDUE:
             raise CorruptionError(self.path, f"block at offset {offset}: checksum mismatch")
         return raw
 
-    def _block(self, i: int, fill_cache: bool = True) -> Block:
-        cache_key = (self.number, i)
+    def _read_block(self, i: int, meta: TableMeta) -> Block:
+        offsets = meta.offsets
+        start = offsets[i]
+        length = offsets[i + 1] - start - 4
+        data = self._read_raw(start, length)
+        try:
+            return Block(data, length)
+        except (struct.error, ValueError):
+            raise CorruptionError(self.path, f"malformed data block {i}") from None
+
+    def _block(self, i: int, meta: TableMeta, fill_cache: bool = True) -> Block:
+        cache_key = self._key_base | i
         block = self._cache.get(cache_key)
         if block is None:
-            length = self._block_lengths[i]
-            data = self._read_raw(self._block_offsets[i], length)
-            try:
-                block = Block(data, length)
-            except (struct.error, ValueError):
-                raise CorruptionError(self.path, f"malformed data block {i}") from None
+            block = self._read_block(i, meta)
             if fill_cache:
-                self._cache.put(cache_key, block, block.charge)
-        return block
+                self._cache.put(cache_key, block)
+        return block  # type: ignore[return-value]
 
-    @property
-    def block_count(self) -> int:
-        return len(self._index_keys)
-
-    def get(self, key: bytes) -> tuple[bool, Value]:
-        """(found, value); value None with found True is a tombstone."""
-        i = bisect_left(self._index_keys, key)
-        if i == len(self._index_keys):
-            return False, None
-        block = self._block(i)
-        j = block.lower_bound(key)
-        if j < block.n and block.key_at(j) == key:
-            return True, block.value_at(j)
-        return False, None
+    def get(self, key: bytes, meta: TableMeta | None = None) -> Value | object:
+        """The value, None for a tombstone, or NOT_FOUND."""
+        if meta is None:
+            meta = self.meta or self.load_meta()
+        index = meta.index_keys
+        i = bisect_left(index, key)
+        if i == len(index):
+            return NOT_FOUND
+        block = self._cache.get(self._key_base | i)
+        if block is None:
+            block = self._read_block(i, meta)
+            self._cache.put(self._key_base | i, block)
+        j = block.find(key)  # type: ignore[attr-defined]
+        return NOT_FOUND if j < 0 else block.value_at(j)  # type: ignore[attr-defined]
 
     def iter_blocks(
         self, start: bytes | None, end: bytes | None, reverse: bool = False, fill_cache: bool = True
@@ -270,7 +360,8 @@ class Table:
         so that merging works on long runs. Compaction passes fill_cache=False so that a merge
         does not evict the blocks readers use.
         """
-        index = self._index_keys
+        meta = self.meta or self.load_meta()
+        index = meta.index_keys
         nblocks = len(index)
         first = 0 if start is None else bisect_left(index, start)
         last = nblocks - 1 if end is None else min(nblocks - 1, bisect_left(index, end))
@@ -280,7 +371,7 @@ class Table:
         values: list[Value] = []
         pending = 0
         for i in order:
-            block = self._block(i, fill_cache)
+            block = self._block(i, meta, fill_cache)
             lo = 0 if start is None or i != first else block.lower_bound(start)
             hi = block.n if end is None or i != last else block.lower_bound(end)
             if lo >= hi:

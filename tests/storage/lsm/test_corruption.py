@@ -43,8 +43,8 @@ def test_flipped_data_block_is_reported_on_read(tmp_path: Path) -> None:
     sst = make_table_store(tmp_path)
     table = Table(str(sst), 0, BlockCache(0))
     victim = table.block_count // 2
-    offset = table._block_offsets[victim] + 5
-    first_key_in_victim = table._block(victim).key_at(0)
+    offset = table.block_offset(victim) + 5
+    first_key_in_victim = table._block(victim, table.load_meta()).key_at(0)
     table.close()
     flip(sst, offset)
     with DB.open(tmp_path, OPTS) as db:
