@@ -122,6 +122,11 @@ class EntitiesMixin:
                 if key["account"] == ctx.account_id and key["UserName"].lower() == UserName.lower():
                     key["UserName"] = record["UserName"]
                     self.store.put_key("k", key["AccessKeyId"], key)
+            for serial in record.get("mfa", []):  # the enabled MFA devices name their user
+                device = self.store.get("mfa", ctx.account_id, serial)
+                if device is not None:
+                    device["user"] = record["UserName"]
+                    self.store.put("mfa", ctx.account_id, serial, device)
         return {}
 
     def delete_user(self, ctx: CallContext, UserName: str) -> dict[str, Any]:
@@ -137,6 +142,10 @@ class EntitiesMixin:
                 raise DeleteConflict("Cannot delete entity, must delete access keys first.")
             if record.get("login_profile"):
                 raise DeleteConflict("Cannot delete entity, must delete login profile first.")
+            for field, what in (("mfa", "MFA device"), ("signing_certs", "signing certificates"),
+                                ("ssh_keys", "SSH public keys"), ("service_creds", "service specific credentials")):
+                if record.get(field):
+                    raise DeleteConflict(f"Cannot delete entity, must delete {what} first.")
             self.store.delete("u", ctx.account_id, UserName)
         return {}
 

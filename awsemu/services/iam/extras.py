@@ -129,6 +129,9 @@ class ExtrasMixin:
         r = self._oidc(ctx, OpenIDConnectProviderArn)
         out = {"Url": r["Url"], "ClientIDList": r["ClientIDList"], "ThumbprintList": r["ThumbprintList"],
                "CreateDate": r["CreateDate"]}
+        for field in ("ContextProvider", "IdentityCenterInstanceArn"):
+            if r.get(field) is not None:
+                out[field] = r[field]
         if r.get("Tags"):
             out["Tags"] = r["Tags"]
         return out
@@ -147,6 +150,32 @@ class ExtrasMixin:
             r = self._oidc(ctx, OpenIDConnectProviderArn)
             if ClientID not in r["ClientIDList"]:
                 r["ClientIDList"].append(ClientID)
+            self.store.put("o", ctx.account_id, OpenIDConnectProviderArn, r)
+        return {}
+
+    def remove_client_id_from_open_id_connect_provider(self, ctx: CallContext, OpenIDConnectProviderArn: str,
+                                                       ClientID: str) -> dict[str, Any]:
+        with self.lock:
+            r = self._oidc(ctx, OpenIDConnectProviderArn)
+            r["ClientIDList"] = [c for c in r["ClientIDList"] if c != ClientID]
+            self.store.put("o", ctx.account_id, OpenIDConnectProviderArn, r)
+        return {}
+
+    def update_open_id_connect_provider(self, ctx: CallContext, OpenIDConnectProviderArn: str,
+                                        ContextProvider: dict[str, Any] | None = None,
+                                        IdentityCenterInstanceArn: str | None = None,
+                                        RemoveContextProvider: bool | None = None,
+                                        RemoveIdentityCenterInstance: bool | None = None) -> dict[str, Any]:
+        """The trusted-identity-propagation settings: stored and returned by GetOpenIDConnectProvider."""
+        with self.lock:
+            r = self._oidc(ctx, OpenIDConnectProviderArn)
+            for field, value, remove in (("ContextProvider", ContextProvider, RemoveContextProvider),
+                                         ("IdentityCenterInstanceArn", IdentityCenterInstanceArn,
+                                          RemoveIdentityCenterInstance)):
+                if remove:
+                    r.pop(field, None)
+                elif value is not None:
+                    r[field] = value
             self.store.put("o", ctx.account_id, OpenIDConnectProviderArn, r)
         return {}
 
@@ -181,6 +210,19 @@ class ExtrasMixin:
     def list_saml_providers(self, ctx: CallContext, **_: Any) -> dict[str, Any]:
         return {"SAMLProviderList": [{"Arn": r["Arn"], "ValidUntil": r["ValidUntil"], "CreateDate": r["CreateDate"]}
                                      for r in self.store.scan("sp", ctx.account_id)]}
+
+    def update_saml_provider(self, ctx: CallContext, SAMLProviderArn: str, SAMLMetadataDocument: str | None = None,
+                             **_: Any) -> dict[str, Any]:
+        with self.lock:
+            r = self.store.get("sp", ctx.account_id, SAMLProviderArn)
+            if r is None:
+                raise NoSuchEntity(f"SAMLProvider {SAMLProviderArn} not found")
+            if SAMLMetadataDocument is not None:
+                if len(SAMLMetadataDocument) < 1000:
+                    raise InvalidInput("Could not parse metadata")
+                r["SAMLMetadataDocument"] = SAMLMetadataDocument
+            self.store.put("sp", ctx.account_id, SAMLProviderArn, r)
+        return {"SAMLProviderArn": SAMLProviderArn}
 
     def delete_saml_provider(self, ctx: CallContext, SAMLProviderArn: str) -> dict[str, Any]:
         if self.store.get("sp", ctx.account_id, SAMLProviderArn) is None:
@@ -254,9 +296,15 @@ class ExtrasMixin:
         return {**out, "IsTruncated": False}
 
     def get_account_summary(self, ctx: CallContext) -> dict[str, Any]:
-        count = {k: sum(1 for _ in self.store.scan(k, ctx.account_id)) for k in ("u", "g", "r", "p", "ip")}
+        count = {k: sum(1 for _ in self.store.scan(k, ctx.account_id)) for k in ("u", "g", "r", "p", "ip", "sc")}
+        devices = list(self.store.scan("mfa", ctx.account_id))
+        sts = self.store.get("a", ctx.account_id, "sts-preferences") or {}
         return {"SummaryMap": {"Users": count["u"], "Groups": count["g"], "Roles": count["r"], "Policies": count["p"],
-                               "InstanceProfiles": count["ip"], "UsersQuota": 5000, "GroupsQuota": 300,
+                               "InstanceProfiles": count["ip"], "ServerCertificates": count["sc"],
+                               "ServerCertificatesQuota": 20, "MFADevices": len(devices),
+                               "MFADevicesInUse": sum(1 for d in devices if d.get("user")),
+                               "GlobalEndpointTokenVersion": 2 if sts.get("version") == "v2Token" else 1,
+                               "SigningCertificatesPerUserQuota": 2, "UsersQuota": 5000, "GroupsQuota": 300,
                                "RolesQuota": 1000, "PoliciesQuota": 1500, "AccessKeysPerUserQuota": 2,
                                "PolicyVersionsInUseQuota": 10000, "AttachedPoliciesPerUserQuota": 10,
                                "AttachedPoliciesPerRoleQuota": 10, "AttachedPoliciesPerGroupQuota": 10,
@@ -358,12 +406,46 @@ class ExtrasMixin:
         return self._simulate(ctx, principal, identity, boundary, ActionNames, ResourceArns, ResourcePolicy,
                               ResourceOwner, context, Marker, MaxItems)
 
-    def get_context_keys_for_custom_policy(self, ctx: CallContext, PolicyInputList: list[str]) -> dict[str, Any]:
+    @staticmethod
+    def _condition_keys(policies: list[Any]) -> list[str]:
+        """The condition keys the policies use, each once, in order of first use."""
         keys: list[str] = []
-        for policy in self._parse_inputs(PolicyInputList, "identity", "PolicyInputList."):
+        for policy in policies:
             for statement in policy.statements:
                 for _, block in statement.conditions:
                     for key, _values in block:
                         if key not in keys:
                             keys.append(key)
-        return {"ContextKeyNames": keys}
+        return keys
+
+    def get_context_keys_for_custom_policy(self, ctx: CallContext, PolicyInputList: list[str]) -> dict[str, Any]:
+        return {"ContextKeyNames": self._condition_keys(self._parse_inputs(PolicyInputList, "identity",
+                                                                           "PolicyInputList."))}
+
+    def get_context_keys_for_principal_policy(self, ctx: CallContext, PolicySourceArn: str,
+                                              PolicyInputList: list[str] | None = None) -> dict[str, Any]:
+        """The condition keys of the entity's own policies (a user's groups' too) and of the extra inputs."""
+        m = re.fullmatch(r"arn:aws:iam::(\d{12}):(user|role|group)/(?:.*/)?([^/]+)", PolicySourceArn)
+        if m is None or m.group(1) != ctx.account_id:
+            raise InvalidInput(f"Invalid Entity Arn: {PolicySourceArn} does not clearly define entity type and name.")
+        kind, name = m.group(2), m.group(3)
+        record = self.store.get(kind[0], ctx.account_id, name)
+        if record is None:
+            raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+        from awsemu.services.iam.principals import PrincipalPolicies
+        found = PrincipalPolicies()
+        if kind == "group":
+            self.principals._entity_policies(ctx.account_id, "g", record, found.identity)
+        else:
+            found = self.principals.entity_policies(ctx.account_id, (kind, name))
+        extra = self._parse_inputs(PolicyInputList, "identity", "PolicyInputList.")
+        return {"ContextKeyNames": self._condition_keys(found.identity + extra)}
+
+    # -- account settings --------------------------------------------------------------------------
+    def set_security_token_service_preferences(self, ctx: CallContext, GlobalEndpointTokenVersion: str) -> dict[str, Any]:
+        if GlobalEndpointTokenVersion not in ("v1Token", "v2Token"):
+            raise InvalidInput(f"1 validation error detected: Value '{GlobalEndpointTokenVersion}' at "
+                               "'globalEndpointTokenVersion' failed to satisfy constraint: Member must satisfy enum "
+                               "value set: [v1Token, v2Token]")
+        self.store.put("a", ctx.account_id, "sts-preferences", {"version": GlobalEndpointTokenVersion})
+        return {}

@@ -50,6 +50,8 @@ class Principals:
         # of iam mode asks both; an IAM write moves the generation and so empties them in effect.
         self._keys: dict[str, tuple[int, KeyRecord]] = {}
         self._policies: dict[tuple[str, tuple[str, ...]], tuple[int, PrincipalPolicies]] = {}
+        # key id -> (generation, record, policies): the above plus the key's session policies and tags.
+        self._for_keys: dict[str, tuple[int, KeyRecord, PrincipalPolicies]] = {}
 
     def credential_lookup(self, access_key_id: str) -> KeyRecord | None:
         cached = self._keys.get(access_key_id)
@@ -83,7 +85,10 @@ class Principals:
                 principal_arn=session["arn"], user_id=session["user_id"], kind=session["kind"],
                 session_token=session["token"], expires_at=session["expires_at"],
                 principal_ref=tuple(session["ref"]), session_policies=tuple(session.get("policies", [])),
-                session_tags=session.get("tags", {}), extra={"issued_at": session.get("issued_at")},
+                session_tags=session.get("tags", {}),
+                # mfa_authenticated_at: when the session's maker passed MFA (None: no MFA), for the
+                # auth layer's aws:MultiFactorAuthPresent / aws:MultiFactorAuthAge.
+                extra={"issued_at": session.get("issued_at"), "mfa_authenticated_at": session.get("mfa_at")},
             )
         key = self.store.get_key("k", access_key_id)
         if key is None:
@@ -144,6 +149,18 @@ class Principals:
         return found
 
     def policies_for(self, record: KeyRecord) -> PrincipalPolicies:
+        """The policies a key's requests are evaluated against; the result is shared, read-only."""
+        cached = self._for_keys.get(record.access_key_id)
+        if cached is not None and cached[0] == self.store.generation and cached[1] is record:
+            return cached[2]
+        generation = self.store.generation
+        result = self._policies_for(record)
+        if len(self._for_keys) > 10000:
+            self._for_keys.clear()
+        self._for_keys[record.access_key_id] = (generation, record, result)
+        return result
+
+    def _policies_for(self, record: KeyRecord) -> PrincipalPolicies:
         base = self._cached_entity_policies(record.account_id, record.principal_ref)
         result = PrincipalPolicies(list(base.identity), base.boundary, None, dict(base.tags), base.username)
         if record.kind in ("assumed-role", "federated-user"):

@@ -3,13 +3,19 @@
 Key layout (``\\x00``-separated text after the ``iam`` prefix; names are stored lower-cased in
 keys because IAM names are unique case-insensitively, records keep the spelling given)::
 
-    iam u  <account> <name>        user       (inline policies, attached ARNs, groups, login profile, tags)
+    iam u  <account> <name>        user       (inline policies, attached ARNs, groups, login profile, tags,
+                                              enabled MFA serials, signing certificates, SSH keys,
+                                              service-specific credentials)
     iam g  <account> <name>        group
     iam r  <account> <name>        role
     iam p  <account> <path+name>   customer managed policy (its versions inside the record)
     iam ip <account> <name>        instance profile
     iam o  <account> <arn>         OIDC provider          iam sp <account> <arn>   SAML provider
-    iam a  <account>               account alias
+    iam mfa <account> <serial>     MFA device (seed, user, drift, tags)
+    iam mfastep <account> <serial> the last TOTP step accepted for the device (written by STS too)
+    iam sc <account> <name>        server certificate
+    iam a  <account> <setting>     account settings: alias, password-policy, credential-report,
+                                   sts-preferences, sla-job-<id> (service-last-accessed reports)
     iam k  <access key id>         access key of a user (account, user, secret, status, last used)
     iam s  <access key id>         STS session credentials (ASIA...), with their expiry
 

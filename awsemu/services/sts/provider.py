@@ -10,6 +10,13 @@ Limits (STS API reference): DurationSeconds 900 s .. the role's MaxSessionDurati
 chaining) for AssumeRole*; 900 s .. 129600 s for GetSessionToken and GetFederationToken (1 h for
 the root user's GetSessionToken); session names ``[\\w+=,.@-]{2,64}``; inline session policy
 packed size 2048; at most 10 managed session policies; at most 50 session tags.
+
+MFA: GetSessionToken and AssumeRole with ``SerialNumber``/``TokenCode`` check the code against the
+caller's enabled MFA device (:func:`awsemu.services.iam.mfa.check_token_code`); the session then
+records when MFA was passed (``mfa_at``), which :mod:`awsemu.services.iam.principals` hands to the
+auth layer as ``KeyRecord.extra["mfa_authenticated_at"]`` (for ``aws:MultiFactorAuthPresent`` and
+``aws:MultiFactorAuthAge``). Sessions made from an MFA session (AssumeRole with GetSessionToken
+credentials) keep the original MFA time.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from awsemu.services.iam.policy import AuthzRequest, PrincipalInfo, parse_policy
 from awsemu.services.iam.policy.evaluate import resource_policy_allows
 from awsemu.services.iam.policy.parse import TRUST, MalformedPolicy
 from awsemu.services.base import CallContext, Provider, ServiceError, runs_inline
+from awsemu.services.iam.mfa import check_token_code
 from awsemu.services.iam.principals import Principals
 from awsemu.services.iam.store import IamStore, new_id, new_secret
 
@@ -186,6 +194,23 @@ class StsProvider(Provider):
             role_arn = f"arn:aws:iam::{ctx.account_id}:role/{ctx.principal_arn.split('/')[1]}"
         return PrincipalInfo(ctx.principal_arn, ctx.account_id, kind, role_arn=role_arn)
 
+    def _mfa_time(self, ctx: CallContext, serial: str | None, code: str | None) -> float | None:
+        """When MFA was passed for the session being made: now, when SerialNumber/TokenCode are given
+        and good; the caller's own session's MFA time when it has one; else None."""
+        if serial is None and code is None:
+            session = self.store.get_key("s", ctx.access_key_id) if ctx.access_key_id.startswith("ASIA") else None
+            return session.get("mfa_at") if session else None
+        if serial is None or code is None:
+            raise ValidationError("Both SerialNumber and TokenCode are required for MFA authentication.")
+        user_name = ctx.principal_arn.rsplit("/", 1)[1] if ":user/" in ctx.principal_arn else ""
+        device = self.store.get("mfa", ctx.account_id, serial)
+        if device is None or not user_name or (device.get("user") or "").lower() != user_name.lower():
+            raise AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA "
+                               "serial number is valid and associated with this user.")
+        if check_token_code(self.store, ctx.account_id, user_name, serial, code) is None:
+            raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+        return time.time()
+
     # -- operations ----------------------------------------------------------------------------
     def assume_role(self, ctx: CallContext, RoleArn: str, RoleSessionName: str, PolicyArns: list[dict[str, str]] | None = None,
                     Policy: str | None = None, DurationSeconds: int | None = None, Tags: list[dict[str, str]] | None = None,
@@ -205,10 +230,15 @@ class StsProvider(Provider):
             context["aws:TagKeys"] = list(tags)
         if TransitiveTagKeys:
             context["sts:TransitiveTagKeys"] = TransitiveTagKeys
+        mfa_at = self._mfa_time(ctx, SerialNumber, TokenCode)
+        if mfa_at is not None:
+            context["aws:MultiFactorAuthPresent"] = "true"
+            context["aws:MultiFactorAuthAge"] = str(int(time.time() - mfa_at))
         self._check_trust(ctx, role, RoleArn, "sts:AssumeRole", self._principal(ctx), context)
         policies = self._session_policies(account, Policy, PolicyArns)
         chained = _caller_kind(ctx.principal_arn) == "assumed-role"
-        out = self._role_session(ctx, account, role, RoleArn, RoleSessionName, DurationSeconds, chained, policies, tags)
+        out = self._role_session(ctx, account, role, RoleArn, RoleSessionName, DurationSeconds, chained, policies, tags,
+                                 {"mfa_at": mfa_at} if mfa_at is not None else None)
         if SourceIdentity is not None:
             out["SourceIdentity"] = SourceIdentity
         return out
@@ -304,7 +334,10 @@ class StsProvider(Provider):
         high = 3600 if kind == "root" else 129600
         seconds = _duration(DurationSeconds, min(43200, high), 900, high, "durationSeconds")
         ref = ["root"] if kind == "root" else ["user", ctx.principal_arn.rsplit("/", 1)[1]]
-        return {"Credentials": self._issue(ctx.account_id, ctx.principal_arn, ctx.user_id, kind, ref, seconds, [], {})}
+        mfa_at = self._mfa_time(ctx, SerialNumber, TokenCode)
+        extra = {"mfa_at": mfa_at} if mfa_at is not None else None
+        return {"Credentials": self._issue(ctx.account_id, ctx.principal_arn, ctx.user_id, kind, ref, seconds, [], {},
+                                           extra)}
 
     def get_federation_token(self, ctx: CallContext, Name: str, Policy: str | None = None,
                              PolicyArns: list[dict[str, str]] | None = None, DurationSeconds: int | None = None,
