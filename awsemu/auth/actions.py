@@ -12,8 +12,9 @@ Operations on several resources (DynamoDB ``BatchWriteItem``, S3 ``CopyObject``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+import functools
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 SERVICE_PREFIX = {"s3": "s3", "sqs": "sqs", "dynamodb": "dynamodb", "dynamodbstreams": "dynamodb",
@@ -65,11 +66,16 @@ IAM_USER_OPS = ("User", "AccessKey", "LoginProfile", "UserPolicy", "UserPolicies
                 "ServiceSpecificCredential")
 
 
-@dataclass(frozen=True)
-class Authorization:
+_NO_KEYS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Authorization(NamedTuple):
+    """One (action, resource) an operation needs. A named tuple: one is built per request, and a
+    tuple is the cheapest immutable record Python builds."""
+
     action: str
     resource: str
-    context: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = _NO_KEYS
     # Account owning the resource when the parameters name it (an SQS queue URL, an ARN).
     resource_account: str = ""
 
@@ -93,26 +99,38 @@ def _tags_context(tags: Any) -> dict[str, Any]:
     return ctx
 
 
+# Input members that become S3 condition keys.
+_S3_CONTEXT_MEMBERS = {"Prefix": "s3:prefix", "Delimiter": "s3:delimiter", "MaxKeys": "s3:max-keys",
+                       "ACL": "s3:x-amz-acl", "VersionId": "s3:VersionId"}
+
+
+@functools.lru_cache(maxsize=512)
+def _s3_action(operation: str, versioned: bool) -> str:
+    """``GetObject`` -> ``s3:GetObject`` (``s3:GetObjectVersion`` with a VersionId), once per operation."""
+    if versioned and operation in _S3_VERSIONED:
+        return f"s3:{_S3_VERSIONED[operation]}"
+    return f"s3:{S3_ACTIONS.get(operation, operation)}"
+
+
 def _s3(operation: str, params: Mapping[str, Any], account: str) -> list[Authorization]:
     bucket = params.get("Bucket")
     key = params.get("Key")
-    action = S3_ACTIONS.get(operation, operation)
-    if params.get("VersionId") and operation in _S3_VERSIONED:
-        action = _S3_VERSIONED[operation]
+    action = _s3_action(operation, bool(params.get("VersionId")))
     ctx: dict[str, Any] = {}
-    for member, name in (("Prefix", "s3:prefix"), ("Delimiter", "s3:delimiter"), ("MaxKeys", "s3:max-keys"),
-                         ("ACL", "s3:x-amz-acl"), ("VersionId", "s3:VersionId")):
-        if params.get(member) is not None:
-            ctx[name] = str(params[member])
-    if action == "ListBucket" and "s3:prefix" not in ctx and operation.startswith("ListObjects"):
+    for member, value in params.items():  # a request's few members, not every possible key
+        name = _S3_CONTEXT_MEMBERS.get(member)
+        if name is not None and value is not None:
+            ctx[name] = str(value)
+    if action == "s3:ListBucket" and "s3:prefix" not in ctx and operation.startswith("ListObjects"):
         ctx["s3:prefix"] = ""
-    if params.get("Tagging") and isinstance(params["Tagging"], str):
-        pairs = [p.partition("=") for p in params["Tagging"].split("&") if p]
+    tagging = params.get("Tagging")
+    if tagging and isinstance(tagging, str):
+        pairs = [p.partition("=") for p in tagging.split("&") if p]
         ctx.update(_tags_context({unquote(k): unquote(v) for k, _, v in pairs}))
     if not bucket:
-        return [Authorization(f"s3:{action}", "*", ctx)]
-    resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-    out = [Authorization(f"s3:{action}", resource, ctx)]
+        return [Authorization(action, "*", ctx)]
+    resource = f"arn:aws:s3:::{bucket}/{key}" if key is not None else f"arn:aws:s3:::{bucket}"
+    out = [Authorization(action, resource, ctx)]
     if operation in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
         source = params["CopySource"]
         if isinstance(source, dict):

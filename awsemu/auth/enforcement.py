@@ -21,19 +21,30 @@ guard in ``app.py`` and pass it to ``Gateway``; the constructor takes the callab
 Costs: in ``off`` mode a request whose key is not an ``AKIA``/``ASIA`` key issued here costs one
 string test; in ``sigv4`` mode one HMAC chain (the signing key is cached per day and scope) and a
 hash of the body; ``iam`` mode adds the policy evaluation.
+
+What is computed once and reused (none of it stands in for a per-request check): the parsed
+Authorization head and the signing key (:mod:`sigv4`), the key record and the principal's parsed
+policies (the IAM provider's, dropped whenever an IAM write moves its store's generation), the
+:class:`PrincipalInfo` and resolved identity of a key record, resource policies parsed per document
+text, and a policy's statements sifted per action (:func:`~awsemu.services.iam.policy.evaluate.statements_for_action`).
+Per request, the signature is recomputed and compared, the key looked up, the resource policy read
+from its provider and every applicable statement evaluated; the context keys are built only when
+a statement reads one (:class:`DeferredContext`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 from awsemu.auth import errors as E
 from awsemu.auth.chunked import AwsChunkedVerifier, ChunkEventVerifier, ChunkSignatureChain, ChunkSignatureError
 from awsemu.auth.credentials import CredentialStore, KeyRecord
-from awsemu.services.iam.policy import AuthzRequest, PrincipalInfo, evaluate, parse_policy
+from awsemu.services.iam.policy import AuthzRequest, Policy, PrincipalInfo, evaluate, parse_policy
+from awsemu.services.iam.policy.evaluate import verdict
 from awsemu.auth.actions import authorizations
 from awsemu.services.iam.policy.parse import RESOURCE, MalformedPolicy
 from awsemu.auth.sigv4 import (
@@ -65,6 +76,9 @@ class ResolvedIdentity:
 # Operations AWS accepts unsigned: the caller proves itself with a token in the parameters.
 UNSIGNED_OPERATIONS = frozenset({("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")})
 
+# Seconds between two last-used notes of one access key for one service (IAM keeps the same pace).
+KEY_USED_INTERVAL = 60.0
+
 _PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole", "federated-user": "FederatedUser"}
 
 
@@ -77,6 +91,84 @@ def _resolved(identity: Any, record: KeyRecord) -> ResolvedIdentity:
                             record.principal_arn, record.user_id, record)
 
 
+def _principal_info(record: KeyRecord) -> PrincipalInfo:
+    role_arn = ""
+    if record.kind == "assumed-role":
+        # arn:aws:sts::123:assumed-role/Role/session -> arn:aws:iam::123:role/Role
+        role_name = record.principal_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+        role_arn = record.extra.get("role_arn") or f"arn:aws:iam::{record.account_id}:role/{role_name}"
+    return PrincipalInfo(record.principal_arn, record.account_id, record.kind if record.kind != "session" else "user",
+                         role_arn=role_arn)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resource_policy(text: str) -> Policy | None:
+    """A bucket/queue/function policy, parsed once per document text (parsed policies are
+    immutable; a changed policy is a different text, so there is nothing to invalidate)."""
+    try:
+        return parse_policy(text, RESOURCE, source_id="resource", source_type="resource")
+    except MalformedPolicy:
+        return None
+
+
+class DeferredContext(Mapping[str, Any]):
+    """The request context keys (aws:SourceIp, aws:CurrentTime, aws:PrincipalTag/..., the
+    operation's own keys), computed the first time a policy reads one. Most statements decide on
+    action and resource alone: then no clock is formatted and no dictionary built."""
+
+    __slots__ = ("_args", "_built")
+
+    def __init__(self, record: KeyRecord | None, source_ip: str, secure: bool, region: str,
+                 extra: Mapping[str, Any], found: Any) -> None:
+        self._args = (record, source_ip, secure, region, extra, found)
+        self._built: dict[str, Any] | None = None
+
+    def _ctx(self) -> dict[str, Any]:
+        if self._built is None:
+            self._built = request_context(*self._args)
+        return self._built
+
+    def __getitem__(self, key: str) -> Any:
+        return self._ctx()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ctx())
+
+    def __len__(self) -> int:
+        return len(self._ctx())
+
+
+def request_context(record: KeyRecord | None, source_ip: str, secure: bool, region: str,
+                    extra: Mapping[str, Any], found: Any) -> dict[str, Any]:
+    """The global condition keys AWS supplies with every request, plus the operation's keys."""
+    now = time.time()
+    ctx: dict[str, Any] = {
+        "aws:SourceIp": source_ip, "aws:SecureTransport": "true" if secure else "false",
+        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "aws:EpochTime": str(int(now)),
+        "aws:RequestedRegion": region,
+    }
+    if record is not None:
+        ctx["aws:PrincipalType"] = _PRINCIPAL_TYPE.get(record.kind, "User")
+        ctx["aws:userid"] = record.user_id
+        if record.kind == "user":
+            ctx["aws:username"] = record.principal_arn.rsplit("/", 1)[1]
+        if record.session_token:
+            issued = record.extra.get("issued_at")
+            if issued:
+                ctx["aws:TokenIssueTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued))
+            # Temporary credentials say whether MFA made them (STS keeps the time it was passed);
+            # the age key exists only when it did.
+            mfa_at = record.extra.get("mfa_authenticated_at")
+            ctx["aws:MultiFactorAuthPresent"] = "true" if mfa_at else "false"
+            if mfa_at:
+                ctx["aws:MultiFactorAuthAge"] = str(max(0, int(now - mfa_at)))
+        if found is not None:
+            for key, value in getattr(found, "tags", {}).items():
+                ctx[f"aws:PrincipalTag/{key}"] = value
+    ctx.update(extra)
+    return ctx
+
+
 class AuthGuard:
     def __init__(self, mode: str, store: CredentialStore, policies_for: Callable[[KeyRecord], Any] | None = None,
                  resource_policy: ResourcePolicyLookup | None = None,
@@ -87,6 +179,9 @@ class AuthGuard:
         self.policies_for = policies_for
         self.resource_policy = resource_policy
         self.key_used = key_used
+        self._principal_infos: dict[str, tuple[KeyRecord, PrincipalInfo]] = {}
+        self._resolved_identities: dict[tuple[str, str, str], ResolvedIdentity] = {}
+        self._key_used_at: dict[tuple[str, str], float] = {}
 
     @classmethod
     def from_providers(cls, providers: Mapping[str, Any], mode: str = "off") -> "AuthGuard":
@@ -150,45 +245,52 @@ class AuthGuard:
             _wrap_stream(params, streaming, verified, family)
         record = verified.record
         if self.key_used is not None and record.kind == "user":
-            self.key_used(record.access_key_id, service, identity.region)
-        resolved = _resolved(identity, record)
+            self._note_key_used(record.access_key_id, service, identity.region)
+        resolved = self._resolved(identity, record)
         if self.mode == "iam":
             self._authorize(service, family, operation, params, resolved, record, source_ip, secure)
         return resolved
 
+    def _note_key_used(self, access_key_id: str, service: str, region: str) -> None:
+        # IAM records a key's last use at most once a minute per service (its own rule, which it
+        # applies too); asking it again sooner would be a call per request for nothing.
+        now = time.monotonic()
+        last = self._key_used_at.get((access_key_id, service))
+        if last is not None and now - last < KEY_USED_INTERVAL:
+            return
+        if len(self._key_used_at) > 10000:
+            self._key_used_at.clear()
+        self._key_used_at[(access_key_id, service)] = now
+        assert self.key_used is not None
+        self.key_used(access_key_id, service, region)
+
+    def _resolved(self, identity: Any, record: KeyRecord) -> ResolvedIdentity:
+        # Immutable, and the same for every request of a key in a region: built once.
+        key = (record.access_key_id, identity.region, identity.signing_service)
+        cached = self._resolved_identities.get(key)
+        if cached is not None and cached.record is record:
+            return cached
+        resolved = _resolved(identity, record)
+        if len(self._resolved_identities) > 10000:
+            self._resolved_identities.clear()
+        self._resolved_identities[key] = resolved
+        return resolved
+
     # -- iam mode ----------------------------------------------------------------------------
     def _principal(self, record: KeyRecord) -> PrincipalInfo:
-        role_arn = ""
-        if record.kind == "assumed-role":
-            # arn:aws:sts::123:assumed-role/Role/session -> arn:aws:iam::123:role/Role
-            role_name = record.principal_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-            role_arn = record.extra.get("role_arn") or f"arn:aws:iam::{record.account_id}:role/{role_name}"
-        return PrincipalInfo(record.principal_arn, record.account_id, record.kind if record.kind != "session" else "user",
-                             role_arn=role_arn)
+        # A PrincipalInfo is a function of the (immutable) key record alone: built once per record.
+        cached = self._principal_infos.get(record.access_key_id)
+        if cached is not None and cached[0] is record:
+            return cached[1]
+        info = _principal_info(record)
+        if len(self._principal_infos) > 10000:
+            self._principal_infos.clear()
+        self._principal_infos[record.access_key_id] = (record, info)
+        return info
 
     def _context(self, record: KeyRecord | None, source_ip: str, secure: bool, region: str,
-                  extra: Mapping[str, Any], found: Any) -> dict[str, Any]:
-        now = time.time()
-        ctx: dict[str, Any] = {
-            "aws:SourceIp": source_ip, "aws:SecureTransport": "true" if secure else "false",
-            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "aws:EpochTime": str(int(now)),
-            "aws:RequestedRegion": region,
-        }
-        if record is not None:
-            ctx["aws:PrincipalType"] = _PRINCIPAL_TYPE.get(record.kind, "User")
-            ctx["aws:userid"] = record.user_id
-            if record.kind == "user":
-                ctx["aws:username"] = record.principal_arn.rsplit("/", 1)[1]
-            if record.session_token:
-                issued = record.extra.get("issued_at")
-                if issued:
-                    ctx["aws:TokenIssueTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued))
-                ctx["aws:MultiFactorAuthPresent"] = "false"
-            if found is not None:
-                for key, value in getattr(found, "tags", {}).items():
-                    ctx[f"aws:PrincipalTag/{key}"] = value
-        ctx.update(extra)
-        return ctx
+                 extra: Mapping[str, Any], found: Any) -> "DeferredContext":
+        return DeferredContext(record, source_ip, secure, region, extra, found)
 
     def _resource_side(self, service: str, resource: str, default_account: str) -> tuple[Any, str]:
         if self.resource_policy is None or resource == "*":
@@ -197,13 +299,7 @@ class AuthGuard:
         if found is None:
             return None, ""
         text, owner = found
-        policy = None
-        if text:
-            try:
-                policy = parse_policy(text, RESOURCE, source_id="resource", source_type="resource")
-            except MalformedPolicy:
-                policy = None
-        return policy, owner
+        return (_resource_policy(text) if text else None), owner
 
     def _authorize(self, service: str, family: str, operation: str, params: dict[str, Any],
                    identity: ResolvedIdentity, record: KeyRecord, source_ip: str, secure: bool) -> None:
@@ -218,15 +314,15 @@ class AuthGuard:
             resource_policy, owner = self._resource_side(service, auth.resource, identity.account_id)
             owner = owner or auth.resource_account
             context = self._context(record, source_ip, secure, identity.region, auth.context, found)
-            decision = evaluate(
+            allowed, explicit = verdict(
                 AuthzRequest(auth.action, auth.resource, principal, owner, context),
                 identity_policies=found.identity if found is not None else (),
                 resource_policy=resource_policy,
                 permissions_boundary=found.boundary if found is not None else None,
                 session_policies=found.session if found is not None else None,
             )
-            if not decision.allowed:
-                raise E.access_denied(service, record.principal_arn, auth.action, auth.resource, decision.explicit)
+            if not allowed:
+                raise E.access_denied(service, record.principal_arn, auth.action, auth.resource, explicit)
 
     async def _authorize_anonymous(self, service: str, family: str, operation: str, params: dict[str, Any],
                                    identity: Any, source_ip: str, secure: bool) -> Any:
@@ -243,8 +339,14 @@ class AuthGuard:
 
 # -- streaming bodies ----------------------------------------------------------------------------
 
+# Parameter types that are never a streamed body (most parameters): no attribute probing for them.
+_PLAIN_TYPES = (str, bytes, int, float, bool, dict, list, type(None))
+
+
 def _streaming_member(params: dict[str, Any]) -> str | None:
     for name, value in params.items():
+        if isinstance(value, _PLAIN_TYPES):
+            continue
         if hasattr(value, "__anext__") or hasattr(value, "__aiter__"):
             return name
     return None
@@ -313,18 +415,24 @@ def resource_policy_from_providers(providers: Mapping[str, Any]) -> ResourcePoli
     ``Policy`` attribute, owner from the ARN).
     """
 
+    # provider -> its resource_policy hook (None: read through the adapters), looked up once.
+    hooks: dict[int, tuple[Any, Any]] = {}
+
     def lookup(service: str, arn: str) -> tuple[str | None, str] | None:
         # A role's trust policy is the resource policy of sts:AssumeRole*; IAM holds it.
         provider = providers.get("iam" if service == "sts" else service)
         if provider is None:
             return None
-        hook = getattr(provider, "resource_policy", None)
+        known = hooks.get(id(provider))
+        if known is None or known[0] is not provider:
+            known = hooks[id(provider)] = (provider, getattr(provider, "resource_policy", None))
+        hook = known[1]
         if hook is not None:
             result: tuple[str | None, str] | None = hook(arn)
             return result
         try:
             if service == "s3" and arn.startswith("arn:aws:s3:::"):
-                bucket = arn[len("arn:aws:s3:::"):].split("/", 1)[0]
+                bucket = arn[13:].partition("/")[0]  # after "arn:aws:s3:::"
                 record = provider.store.bucket(bucket)
                 return (record.config.get("policy"), record.owner) if record is not None else None
             if service == "sqs":

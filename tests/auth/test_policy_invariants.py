@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from awsemu.services.iam.policy import AuthzRequest, PrincipalInfo, evaluate, parse_policy
+from awsemu.services.iam.policy.evaluate import verdict
 from awsemu.services.iam.policy.parse import RESOURCE
 
 A, B = "111122223333", "444455556666"
@@ -115,3 +116,18 @@ def test_no_allow_anywhere_means_denied(sc):
     only_denies = {**sc, "identity": [[{**s, "Effect": "Deny"} for s in p] for p in sc["identity"]],
                    "resource": [{**s, "Effect": "Deny"} for s in sc["resource"]] if sc["resource"] else None}
     assert not run(only_denies).allowed
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario, st.sampled_from(["", A, B]), st.booleans())
+def test_verdict_agrees_with_evaluate(sc, resource_account, identity_only):
+    """Enforcement's short cut (:func:`verdict`) decides exactly as the full evaluation does."""
+    if identity_only:  # the short cut's own case, drawn often
+        sc = {**sc, "resource": None, "boundary": None, "session": None}
+    identity = [policy(p) for p in sc["identity"]]
+    request = AuthzRequest(sc["action"], sc["resource_arn"], sc["principal"], resource_account, sc["context"])
+    others = dict(resource_policy=policy(sc["resource"], RESOURCE) if sc["resource"] else None,
+                  permissions_boundary=policy(sc["boundary"]) if sc["boundary"] else None,
+                  session_policies=[policy(sc["session"])] if sc["session"] else None)
+    full = evaluate(request, identity_policies=identity, **others)
+    assert verdict(request, identity_policies=identity, **others) == (full.allowed, full.explicit)

@@ -24,10 +24,12 @@ the statements that matched.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from awsemu.services.iam.policy.conditions import conditions_match
+from awsemu.services.iam.policy.matchers import actions_regex, resources_matcher
 from awsemu.services.iam.policy.model import (
     VERSION_2012,
     AuthzRequest,
@@ -66,11 +68,47 @@ def normalize_context(context: Mapping[str, object], principal: PrincipalInfo) -
     return out
 
 
+class LazyContext(Mapping[str, Sequence[str]]):
+    """The normalized context, built on first use: most statements decide on action and resource
+    alone, and then the request's context keys are never read (nor, when the caller passes a lazy
+    mapping, even computed)."""
+
+    __slots__ = ("_raw", "_principal", "_built")
+
+    def __init__(self, raw: Mapping[str, object], principal: PrincipalInfo) -> None:
+        self._raw = raw
+        self._principal = principal
+        self._built: dict[str, list[str]] | None = None
+
+    def _ctx(self) -> dict[str, list[str]]:
+        if self._built is None:
+            self._built = normalize_context(self._raw, self._principal)
+        return self._built
+
+    def __getitem__(self, key: str) -> list[str]:
+        return self._ctx()[key]
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        return self._ctx().get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ctx())
+
+    def __len__(self) -> int:
+        return len(self._ctx())
+
+
 def action_matches(patterns: Iterable[str], action: str) -> bool:
+    if isinstance(patterns, tuple):
+        return actions_regex(patterns).fullmatch(action) is not None
     return any(p == "*" or glob_match(p, action, _NO_CONTEXT, False, ignore_case=True) for p in patterns)
 
 
 def resource_matches(patterns: Iterable[str], resource: str, ctx: Mapping[str, Sequence[str]], subst: bool) -> bool:
+    if isinstance(patterns, tuple) and resource != "*" and resource.count(":") >= 5:
+        matcher = resources_matcher(patterns, subst)
+        if matcher is not None:
+            return matcher(resource)
     for p in patterns:
         if p == "*":
             return True
@@ -108,10 +146,48 @@ def statement_applies(stmt: Statement, req: AuthzRequest, ctx: Mapping[str, Sequ
                       with_principal: bool) -> str | None:
     """None when the statement does not apply; otherwise how the principal matched ("" without
     principal checks)."""
-    if stmt.actions is not None and not action_matches(stmt.actions, req.action):
+    if not _admits_action(stmt, req.action):
         return None
-    if stmt.not_actions is not None and action_matches(stmt.not_actions, req.action):
-        return None
+    return _applies_beyond_action(stmt, req, ctx, version, with_principal)
+
+
+def _admits_action(stmt: Statement, action: str) -> bool:
+    if stmt.actions is not None and not action_matches(stmt.actions, action):
+        return False
+    if stmt.not_actions is not None and action_matches(stmt.not_actions, action):
+        return False
+    return True
+
+
+# id(policy) -> (policy, {action: statements admitting it}). The policy is held by its entry, so its
+# id cannot be reused while the entry lives. Bounded: cleared when it grows past the limits.
+_BY_ACTION: dict[int, tuple[Policy, dict[str, tuple[Statement, ...]]]] = {}
+_BY_ACTION_POLICIES = 4096
+_BY_ACTION_ACTIONS = 1024
+
+
+def statements_for_action(policy: Policy, action: str) -> tuple[Statement, ...]:
+    """The statements of ``policy`` whose ``Action``/``NotAction`` admits ``action``, worked out once
+    per (policy, action): whether an action matches never depends on the request context, so a
+    principal's policies are sifted once per action and each request only checks the survivors'
+    resources, principals and conditions."""
+    entry = _BY_ACTION.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_BY_ACTION) >= _BY_ACTION_POLICIES:
+            _BY_ACTION.clear()
+        entry = _BY_ACTION[id(policy)] = (policy, {})
+    by_action = entry[1]
+    found = by_action.get(action)
+    if found is None:
+        if len(by_action) >= _BY_ACTION_ACTIONS:
+            by_action.clear()
+        found = by_action[action] = tuple(stmt for stmt in policy.statements if _admits_action(stmt, action))
+    return found
+
+
+def _applies_beyond_action(stmt: Statement, req: AuthzRequest, ctx: Mapping[str, Sequence[str]], version: str,
+                           with_principal: bool) -> str | None:
+    """:func:`statement_applies` for a statement already known to admit the action."""
     subst = version == VERSION_2012
     if stmt.resources is not None and not resource_matches(stmt.resources, req.resource, ctx, subst):
         return None
@@ -135,18 +211,36 @@ def statement_applies(stmt: Statement, req: AuthzRequest, ctx: Mapping[str, Sequ
     return how
 
 
+@functools.lru_cache(maxsize=8192)
+def _matched(source_id: str, source_type: str, effect: str, index: int, sid: str | None) -> MatchedStatement:
+    # Interned: the same statements match request after request.
+    return MatchedStatement(source_id, source_type, effect, index, sid)
+
+
 def _scan(policies: Iterable[Policy], req: AuthzRequest, ctx: Mapping[str, Sequence[str]], with_principal: bool,
-          denies: list[MatchedStatement], allows: list[tuple[MatchedStatement, str]]) -> None:
+          denies: list[MatchedStatement]) -> list[tuple[MatchedStatement, str]]:
+    """Appends the matching Deny statements to ``denies``; returns the matching Allows with how
+    the principal matched."""
+    allows: list[tuple[MatchedStatement, str]] = []
+    action = req.action
     for policy in policies:
-        for stmt in policy.statements:
-            how = statement_applies(stmt, req, ctx, policy.version, with_principal)
+        for stmt in statements_for_action(policy, action):
+            how = _applies_beyond_action(stmt, req, ctx, policy.version, with_principal)
             if how is None:
                 continue
-            hit = MatchedStatement(policy.source_id, policy.source_type, stmt.effect, stmt.index, stmt.sid)
+            hit = _matched(policy.source_id, policy.source_type, stmt.effect, stmt.index, stmt.sid)
             if stmt.effect == "Deny":
                 denies.append(hit)
             else:
                 allows.append((hit, how))
+    return allows
+
+
+_NONE: list[tuple[MatchedStatement, str]] = []  # read-only: "no statement matched"
+
+
+def _statements(*groups: list[tuple[MatchedStatement, str]]) -> tuple[MatchedStatement, ...]:
+    return tuple(m for group in groups for m, _ in group)
 
 
 def evaluate(
@@ -159,40 +253,32 @@ def evaluate(
     """Decide one request. ``session_policies`` None means no session policy was passed (an empty
     sequence would mean "passed, allowing nothing")."""
     principal = request.principal
-    ctx = normalize_context(request.context, principal)
+    ctx = LazyContext(request.context, principal)
     denies: list[MatchedStatement] = []
-    identity_allows: list[tuple[MatchedStatement, str]] = []
-    resource_allows: list[tuple[MatchedStatement, str]] = []
-    boundary_allows: list[tuple[MatchedStatement, str]] = []
-    session_allows: list[tuple[MatchedStatement, str]] = []
-    _scan(identity_policies, request, ctx, False, denies, identity_allows)
-    if resource_policy is not None:
-        _scan((resource_policy,), request, ctx, True, denies, resource_allows)
-    if permissions_boundary is not None:
-        _scan((permissions_boundary,), request, ctx, False, denies, boundary_allows)
-    if session_policies is not None:
-        _scan(session_policies, request, ctx, False, denies, session_allows)
+    identity_allows = _scan(identity_policies, request, ctx, False, denies) if identity_policies else _NONE
+    resource_allows = _scan((resource_policy,), request, ctx, True, denies) if resource_policy is not None else _NONE
+    boundary_allows = (_scan((permissions_boundary,), request, ctx, False, denies)
+                       if permissions_boundary is not None else _NONE)
+    session_allows = _scan(session_policies, request, ctx, False, denies) if session_policies is not None else _NONE
     if denies:
         return Decision("explicitDeny", tuple(denies), "explicit-deny")
 
     same_account = not request.resource_account or request.resource_account == principal.account
-    hows = {how for _, how in resource_allows}
-    matched_resource = tuple(m for m, _ in resource_allows)
+    hows = {how for _, how in resource_allows} if resource_allows else ()
     boundary_ok = permissions_boundary is None or bool(boundary_allows)
     session_ok = session_policies is None or bool(session_allows)
-    limits = tuple(m for m, _ in boundary_allows) + tuple(m for m, _ in session_allows)
 
     if principal.kind == "root" and same_account:
-        return Decision("allowed", matched_resource, "root")
+        return Decision("allowed", _statements(resource_allows), "root")
     if principal.kind in ("anonymous", "service"):
         if VIA_ANYONE in hows or DIRECT in hows:
-            return Decision("allowed", matched_resource, "resource-policy")
+            return Decision("allowed", _statements(resource_allows), "resource-policy")
         return Decision("implicitDeny", (), "no-allow")
 
     own_allow = principal.kind == "root" or bool(identity_allows)
     if same_account:
         if DIRECT in hows or VIA_ANYONE in hows:
-            return Decision("allowed", matched_resource, "resource-policy")
+            return Decision("allowed", _statements(resource_allows), "resource-policy")
         if VIA_ROLE in hows or VIA_ACCOUNT in hows:
             own_allow = True
         if not own_allow:
@@ -201,7 +287,8 @@ def evaluate(
             return Decision("implicitDeny", (), "boundary")
         if not session_ok:
             return Decision("implicitDeny", (), "session-policy")
-        return Decision("allowed", tuple(m for m, _ in identity_allows) + matched_resource + limits, "identity-policy")
+        return Decision("allowed", _statements(identity_allows, resource_allows, boundary_allows, session_allows),
+                        "identity-policy")
 
     # Cross-account: the principal's side and the resource's side must both allow.
     if not own_allow:
@@ -212,7 +299,48 @@ def evaluate(
         return Decision("implicitDeny", (), "session-policy")
     if not resource_allows:
         return Decision("implicitDeny", (), "cross-account-resource")
-    return Decision("allowed", tuple(m for m, _ in identity_allows) + matched_resource + limits, "cross-account")
+    return Decision("allowed", _statements(identity_allows, resource_allows, boundary_allows, session_allows),
+                    "cross-account")
+
+
+# Principal kinds whose identity policies alone decide a same-account request without a resource
+# policy, boundary or session policy (root is allowed outright; anonymous and service principals
+# need a resource policy).
+_IDENTITY_DECIDES = frozenset({"user", "assumed-role", "federated-user"})
+
+
+def verdict(
+    request: AuthzRequest,
+    identity_policies: Sequence[Policy] = (),
+    resource_policy: Policy | None = None,
+    permissions_boundary: Policy | None = None,
+    session_policies: Sequence[Policy] | None = None,
+) -> tuple[bool, bool]:
+    """``(allowed, explicitly denied)`` — :func:`evaluate`'s decision without its details, for
+    enforcement, which needs nothing else.
+
+    In the common case (same account, identity policies only) the logic above reduces to "denied
+    if a Deny applies, else allowed if an Allow applies": that is computed directly, stopping at
+    the first applicable Deny, with no record of the matched statements. Every other case goes
+    through :func:`evaluate`.
+    """
+    principal = request.principal
+    if (resource_policy is not None or permissions_boundary is not None or session_policies is not None
+            or principal.kind not in _IDENTITY_DECIDES
+            or (request.resource_account and request.resource_account != principal.account)):
+        decision = evaluate(request, identity_policies, resource_policy, permissions_boundary, session_policies)
+        return decision.allowed, decision.explicit
+    ctx = LazyContext(request.context, principal)
+    action = request.action
+    allowed = False
+    for policy in identity_policies:
+        for stmt in statements_for_action(policy, action):
+            if _applies_beyond_action(stmt, request, ctx, policy.version, False) is None:
+                continue
+            if stmt.effect == "Deny":
+                return False, True
+            allowed = True
+    return allowed, False
 
 
 def resource_policy_allows(policy: Policy, request: AuthzRequest) -> bool:
@@ -220,7 +348,7 @@ def resource_policy_allows(policy: Policy, request: AuthzRequest) -> bool:
     Deny applies). Role trust policies are checked this way: the trust policy must allow the
     principal whatever its identity policies say (IAM User Guide, "Granting a user permissions to
     switch roles")."""
-    ctx = normalize_context(request.context, request.principal)
+    ctx = LazyContext(request.context, request.principal)
     allowed = False
     for stmt in policy.statements:
         if statement_applies(stmt, request, ctx, policy.version, True) is None:

@@ -9,8 +9,9 @@ order. ``None`` means the element is absent (``NotAction`` absent differs from e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping, NamedTuple, Sequence
 
 VERSION_2012 = "2012-10-17"
 VERSION_2008 = "2008-10-17"
@@ -54,15 +55,17 @@ class PrincipalInfo:
     service: str = ""  # for service principals: "lambda.amazonaws.com"
 
 
-@dataclass(frozen=True)
-class AuthzRequest:
+class AuthzRequest(NamedTuple):
+    """One authorization question. A named tuple rather than a frozen dataclass: enforcement builds
+    one per request, and a tuple costs a fifth as much to build."""
+
     action: str  # "s3:GetObject"
     resource: str  # "arn:aws:s3:::bucket/key" or "*"
     principal: PrincipalInfo
     # The account owning the resource ("" = same as the principal's).
     resource_account: str = ""
     # Request context keys (case-insensitive names); multivalued keys hold sequences.
-    context: Mapping[str, ContextValue] = field(default_factory=dict)
+    context: Mapping[str, ContextValue] = MappingProxyType({})
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def expand(text: str, context: Mapping[str, Sequence[str]], substitute: bool = T
 
 
 @functools.lru_cache(maxsize=4096)
-def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+def wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     parts = []
     for ch in pattern:
         if ch == "*":
@@ -70,17 +70,17 @@ def glob_regex(pattern: str, context: Mapping[str, Sequence[str]], substitute: b
                ignore_case: bool = False) -> re.Pattern[str] | None:
     """``*``/``?`` wildcards plus variables (substituted literally); None when a variable is missing."""
     if not substitute or "${" not in pattern:
-        return _glob_regex(pattern, ignore_case)
+        return wildcard_regex(pattern, ignore_case)
     parts = []
     pos = 0
     for m in _VARIABLE.finditer(pattern):
-        parts.append(_glob_regex(pattern[pos:m.start()], ignore_case).pattern)
+        parts.append(wildcard_regex(pattern[pos:m.start()], ignore_case).pattern)
         value = _lookup(m.group(1), context)
         if value is None:
             return None
         parts.append(re.escape(value))
         pos = m.end()
-    parts.append(_glob_regex(pattern[pos:], ignore_case).pattern)
+    parts.append(wildcard_regex(pattern[pos:], ignore_case).pattern)
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
@@ -91,15 +91,14 @@ def glob_match(pattern: str, value: str, context: Mapping[str, Sequence[str]], s
 
 
 @functools.lru_cache(maxsize=4096)
-def _arn_regex(pattern: str) -> re.Pattern[str] | None:
+def arn_regex(pattern: str) -> re.Pattern[str] | None:
     """One regex for a variable-free ARN pattern: wildcards in the first five components stay
     inside their component, the resource part matches freely."""
     parts = pattern.split(":", 5)
     if len(parts) != 6:
         return None
-    pieces = [_glob_regex(p, False).pattern.replace(".*", "[^:]*").replace(".", "[^:]") if "*" in p or "?" in p
-              else re.escape(p) for p in parts[:5]]
-    pieces.append(_glob_regex(parts[5], False).pattern)
+    pieces = ["".join("[^:]*" if ch == "*" else "[^:]" if ch == "?" else re.escape(ch) for ch in p) for p in parts[:5]]
+    pieces.append(wildcard_regex(parts[5], False).pattern)
     return re.compile(":".join(pieces), re.DOTALL)
 
 
@@ -109,7 +108,7 @@ def arn_match(pattern: str, arn: str, context: Mapping[str, Sequence[str]], subs
     if pattern == "*":
         return True
     if not (substitute and "${" in pattern) and arn.count(":") >= 5:
-        regex = _arn_regex(pattern)
+        regex = arn_regex(pattern)
         if regex is not None:
             return regex.fullmatch(arn) is not None
     p_parts = pattern.split(":", 5)
