@@ -128,6 +128,11 @@ class DeferredContext(Mapping[str, Any]):
             self._built = request_context(*self._args)
         return self._built
 
+    @property
+    def read(self) -> bool:
+        """Whether any policy read a context key (a condition or a policy variable)."""
+        return self._built is not None
+
     def __getitem__(self, key: str) -> Any:
         return self._ctx()[key]
 
@@ -182,6 +187,9 @@ class AuthGuard:
         self._principal_infos: dict[str, tuple[KeyRecord, PrincipalInfo]] = {}
         self._resolved_identities: dict[tuple[str, str, str], ResolvedIdentity] = {}
         self._key_used_at: dict[tuple[str, str], float] = {}
+        # (key id, action, resource) -> the inputs and result of a decision that read no context
+        # key; see _decide.
+        self._decisions: dict[tuple[str, str, str], tuple[Any, PrincipalInfo, Any, str, bool, bool]] = {}
 
     @classmethod
     def from_providers(cls, providers: Mapping[str, Any], mode: str = "off") -> "AuthGuard":
@@ -313,16 +321,40 @@ class AuthGuard:
         for auth in needed:
             resource_policy, owner = self._resource_side(service, auth.resource, identity.account_id)
             owner = owner or auth.resource_account
-            context = self._context(record, source_ip, secure, identity.region, auth.context, found)
-            allowed, explicit = verdict(
-                AuthzRequest(auth.action, auth.resource, principal, owner, context),
-                identity_policies=found.identity if found is not None else (),
-                resource_policy=resource_policy,
-                permissions_boundary=found.boundary if found is not None else None,
-                session_policies=found.session if found is not None else None,
-            )
+            allowed, explicit = self._decide(record, principal, found, resource_policy, owner, auth,
+                                             source_ip, secure, identity.region)
             if not allowed:
                 raise E.access_denied(service, record.principal_arn, auth.action, auth.resource, explicit)
+
+    def _decide(self, record: KeyRecord, principal: PrincipalInfo, found: Any, resource_policy: Any, owner: str,
+                auth: Any, source_ip: str, secure: bool, region: str) -> tuple[bool, bool]:
+        """The verdict for one (action, resource), every policy evaluated, unless the very same
+        inputs were decided before without reading the request context.
+
+        A decision that read no context key (no condition, no policy variable was reached) is a
+        function of the action, the resource, the principal, the resource's owner and the policy
+        objects alone. Those objects are immutable and replaced on every change (the principal's
+        policy set on any IAM write, a resource policy per document text, the principal per key
+        record), so an identical-object match is the same decision; anything else evaluates.
+        """
+        key = (record.access_key_id, auth.action, auth.resource)
+        hit = self._decisions.get(key)
+        if (hit is not None and hit[0] is found and hit[1] is principal and hit[2] is resource_policy
+                and hit[3] == owner):
+            return hit[4], hit[5]
+        context = self._context(record, source_ip, secure, region, auth.context, found)
+        allowed, explicit = verdict(
+            AuthzRequest(auth.action, auth.resource, principal, owner, context),
+            identity_policies=found.identity if found is not None else (),
+            resource_policy=resource_policy,
+            permissions_boundary=found.boundary if found is not None else None,
+            session_policies=found.session if found is not None else None,
+        )
+        if not context.read:
+            if len(self._decisions) > 10000:
+                self._decisions.clear()
+            self._decisions[key] = (found, principal, resource_policy, owner, allowed, explicit)
+        return allowed, explicit
 
     async def _authorize_anonymous(self, service: str, family: str, operation: str, params: dict[str, Any],
                                    identity: Any, source_ip: str, secure: bool) -> Any:

@@ -95,6 +95,33 @@ def test_inline_user_policy_changes_decide_the_next_request(server):
     assert not can_get(s3)
 
 
+def test_decisions_that_read_the_request_are_never_reused(server):
+    """Same key, action and resource, request keys differing: a decision that read a condition key
+    (s3:prefix here, or a policy variable) is made again for every request, never replayed."""
+    iam, s3 = new_user(server, "prefix-user")
+    iam.put_user_policy(UserName="prefix-user", PolicyName="p", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::cache-bucket",
+         "Condition": {"StringLike": {"s3:prefix": ["${aws:username}/*"]}}}))
+
+    def listing(prefix: str) -> str | None:
+        return error_code(lambda: s3.list_objects_v2(Bucket="cache-bucket", Prefix=prefix))
+
+    for _ in range(3):
+        assert listing("prefix-user/a") is None
+        assert listing("someone-else/a") == "AccessDenied"
+    # a decision on action and resource alone is reused only until the policy objects change
+    iam.put_user_policy(UserName="prefix-user", PolicyName="p", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::cache-bucket"}))
+    for _ in range(3):
+        assert listing("someone-else/a") is None
+    iam.put_user_policy(UserName="prefix-user", PolicyName="deny", PolicyDocument=doc(
+        {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::cache-bucket",
+         "Condition": {"StringLike": {"s3:prefix": ["secret/*"]}}}))
+    assert listing("someone-else/a") is None
+    assert listing("secret/a") == "AccessDenied"
+    assert listing("someone-else/a") is None
+
+
 def test_group_membership_and_group_policy_changes(server):
     iam, s3 = new_user(server, "group-user")
     iam.create_group(GroupName="readers")
