@@ -13,6 +13,9 @@ also measured with a raw keep-alive HTTP client to show the server's own share.
 - memory of a warm environment: RSS and USS (pages it does not share with the fork server);
 - InvokeWithResponseStream: 200 sequential warm calls through boto3 (iterating the event stream to
   InvokeComplete), next to 200 plain warm invokes of the same function measured right before;
+- SnapStart: a handler whose init sleeps 0.3 s; cold invoke of $LATEST (init per environment) vs
+  cold invoke of its SnapStart version (forked from the template initialized at PublishVersion, which
+  is given 1 s to finish first), median of 5 functions;
 - nodejs20.x on the local node: cold invoke (a node process start, no fork server), median of 5, and
   warm invoke p50 over 200 (skipped, with a row saying so, when no node is installed).
 """
@@ -40,6 +43,7 @@ ROLE = "arn:aws:iam::000000000000:role/bench"
 PLAIN = "def handler(event, context):\n    return event\n"
 WITH_BOTO3 = "import boto3\nS3 = boto3.client('s3')\ndef handler(event, context):\n    return event\n"
 NODE = "exports.handler = async (event) => event;\n"
+SLOW_INIT = "import time\ntime.sleep(0.3)\ndef handler(event, context):\n    return event\n"
 
 
 def _zip(source: str) -> bytes:
@@ -90,9 +94,19 @@ class Bench:
             raise RuntimeError(f"{name} failed: {events[-1]}")
         return elapsed
 
-    def invoke(self, name: str) -> float:
+    def snapstart(self) -> tuple[float, float]:
+        """(cold $LATEST, cold SnapStart version) of a new function with a 0.3 s init."""
+        name = f"s-{uuid.uuid4().hex[:10]}"
+        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="lambda_function.handler",
+                                 Code={"ZipFile": _zip(SLOW_INIT)}, Timeout=60,
+                                 SnapStart={"ApplyOn": "PublishedVersions"})
+        version = self.lam.publish_version(FunctionName=name)["Version"]
+        time.sleep(1.0)  # the template's init (0.3 s) runs in the background after PublishVersion
+        return self.invoke(name), self.invoke(name, version)
+
+    def invoke(self, name: str, qualifier: str = "$LATEST") -> float:
         started = time.perf_counter()
-        out = self.lam.invoke(FunctionName=name, Payload=b'{"k": 1}')
+        out = self.lam.invoke(FunctionName=name, Payload=b'{"k": 1}', Qualifier=qualifier)
         out["Payload"].read()
         elapsed = time.perf_counter() - started
         if out.get("FunctionError"):
@@ -203,6 +217,11 @@ def main() -> None:
         rows.append(("warm Invoke p50, same function, just before the streamed calls (ms)", _ms(_pct(warm, 0.5))))
         rows.append(("warm InvokeWithResponseStream p50, boto3, 200 sequential (ms)", _ms(_pct(streamed, 0.5))))
         rows.append(("warm InvokeWithResponseStream p99, boto3, 200 sequential (ms)", _ms(_pct(streamed, 0.99))))
+        snap = [fb.snapstart() for _ in range(5)]
+        rows.append(("cold invoke, 0.3 s init, $LATEST (init per environment), median of 5 (ms)",
+                     _ms(statistics.median(s[0] for s in snap))))
+        rows.append(("cold invoke, 0.3 s init, SnapStart version (fork of the template), median of 5 (ms)",
+                     _ms(statistics.median(s[1] for s in snap))))
         if shutil.which("node"):
             colds = []
             for _ in range(5):

@@ -13,7 +13,10 @@ Map of the package:
 - invoke.py          sync and async invocations, throttling, timeouts, log tails
 - delivery.py        dead-letter queues and destinations of async invocations, OnFailure records
                      of stream event source mappings (via SQS's API)
-- pool.py            execution environments: fork server client, warm reuse, reaping, kills
+- pool.py            execution environments: fork servers (one per interpreter), SnapStart
+                     templates, warm reuse, reaping, kills
+- forking.py         clients of fork_server.py processes: fork servers and SnapStart templates
+- interpreters.py    which local Python runs a python3.N function (and the SDK it gets)
 - runtime_api.py     the Runtime API (2018-06-01) server the environments talk to
 - fork_server.py     the pre-initialized interpreter that forks environments (runs standalone)
 - python_runtime.py  the runtime loop inside a Python environment (runs standalone)

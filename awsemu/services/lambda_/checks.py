@@ -82,6 +82,17 @@ def check_runtime(runtime: str) -> None:
         )
 
 
+def check_snap_start(snap_start: dict[str, Any] | None, runtime: str) -> str:
+    """The ApplyOn of a SnapStart parameter; SnapStart runs python functions only in awsemu (AWS also
+    has it for Java and .NET, which awsemu does not run)."""
+    apply_on = str((snap_start or {}).get("ApplyOn") or "None")
+    if apply_on not in ("PublishedVersions", "None"):
+        raise validation(apply_on, "snapStart.applyOn", "Member must satisfy enum value set: [PublishedVersions, None]")
+    if apply_on == "PublishedVersions" and runtime not in fx.PYTHON_RUNTIMES:
+        raise InvalidParameterValueException(f"{runtime} is not supported for SnapStart enabled functions.")
+    return apply_on
+
+
 def user_environment(environment: dict[str, Any] | None) -> dict[str, str]:
     variables = dict((environment or {}).get("Variables") or {})
     reserved = sorted(k for k in variables if k in RESERVED_ENV_KEYS)

@@ -1,10 +1,12 @@
 """The fork server: a pre-initialized interpreter that forks execution environments on request.
 
-Started once per interpreter by pool.py as ``python fork_server.py`` (a plain script, so it imports
-nothing of awsemu). At start it imports the runtime loop (python_runtime.py) and, when installed,
-boto3 with the models handlers use most, so every environment forked from it begins with those
-modules already in memory (copy-on-write): a cold start costs one ``fork`` instead of an
-interpreter start plus imports — the local analogue of Lambda's snapshot start.
+Started once per interpreter by pool.py as ``python fork_server.py [--sdk DIR]``: a plain script
+that imports nothing of awsemu and only the standard library, so any Python 3.9+ can run it (``DIR``
+is appended to ``sys.path``: the server's AWS SDK for an interpreter that has none, interpreters.py).
+At start it imports the runtime loop (python_runtime.py) and, when installed, boto3 with the
+models handlers use most, so every environment forked from it begins with those modules already in
+memory (copy-on-write): a cold start costs one ``fork`` instead of an interpreter start plus
+imports — the local analogue of Lambda's snapshot start.
 
 Protocol on stdin/stdout, one JSON object per line:
 
@@ -17,6 +19,12 @@ The child starts a new session (so the server can kill the environment with its 
 dies with the fork server (PR_SET_PDEATHSIG), writes stdout/stderr to its log file, gets exactly
 the given environment variables, and either runs the Python runtime loop (``argv`` null) or
 ``execve``s the custom runtime's bootstrap. The fork server exits when stdin closes.
+
+SnapStart templates: a request with ``"template": ADDRESS`` forks a child that runs the function's
+init (imports the handler module, running its top-level code), connects to that Unix socket
+address and then serves the same protocol on it (``{"ready": pid}`` first, or ``{"init_error": doc}``
+and exit). Environments forked from a template start with the handler already loaded: the init
+phase ran once, at PublishVersion, and every cold start of that version is a fork of its result.
 """
 
 from __future__ import annotations
@@ -34,6 +42,10 @@ from typing import Any
 import python_runtime
 
 PR_SET_PDEATHSIG = 1
+
+_out_fd = 1  # where _send writes: stdout of the fork server, the socket of a template
+_conn_fd = -1  # a template's socket (its children close it)
+_loaded_handler: Any = None  # a template's handler, initialized before its children are forked
 
 
 def _preload() -> None:
@@ -66,6 +78,8 @@ def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for fd in wakeup_fds:
         os.close(fd)
+    if _conn_fd >= 0:
+        os.close(_conn_fd)
     os.setsid()
     _set_pdeathsig()
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -85,8 +99,35 @@ def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
     python_runtime.limit_memory(int(request.get("memory_mb", 128)))
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # line-buffered, like the Lambda runtime's
     sys.stderr = open(2, "w", buffering=1, closefd=False)
-    sys.path[0:1] = list(request.get("paths") or [request["cwd"]])
-    python_runtime.main()
+    if _loaded_handler is None:  # a template's children inherit its sys.path
+        sys.path[0:1] = list(request.get("paths") or [request["cwd"]])
+    if request.get("template"):
+        _become_template(request["template"])
+    else:
+        python_runtime.main(_loaded_handler)
+
+
+def _become_template(socket_path: str) -> None:
+    """Run the function's init, then fork its environments from the initialized process."""
+    global _loaded_handler, _conn_fd, _out_fd
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(socket_path)
+    _conn_fd = _out_fd = sock.detach()
+    try:
+        _loaded_handler = python_runtime.load_handler(os.environ.get("_HANDLER", ""))
+    except python_runtime.InitError as exc:
+        _send({"init_error": {"errorMessage": str(exc), "errorType": exc.error_type, "stackTrace": []}})
+        return
+    except Exception as exc:  # the module's own top-level code raised
+        doc = python_runtime.error_document(exc)
+        traceback.print_exc()
+        _send({"init_error": doc})
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    serve(_conn_fd, preload=False)
 
 
 def _spawn(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> int:
@@ -112,7 +153,7 @@ def _spawn(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> int:
 def _send(message: dict[str, Any]) -> None:
     data = (json.dumps(message) + "\n").encode()
     while data:
-        data = data[os.write(1, data):]
+        data = data[os.write(_out_fd, data):]
 
 
 def _reap() -> None:
@@ -127,8 +168,10 @@ def _reap() -> None:
         _send({"exit": pid, "status": code})
 
 
-def serve() -> None:
-    _preload()
+def serve(in_fd: int = 0, preload: bool = True) -> None:
+    """Answer spawn requests read from ``in_fd`` until it closes (replies go to ``_out_fd``)."""
+    if preload:
+        _preload()
     # Everything imported so far lives as long as the fork server: keep the collector away from it,
     # so neither it nor a child's collections touch (and copy-on-write) those pages.
     gc.collect()
@@ -143,7 +186,7 @@ def serve() -> None:
     _send({"ready": os.getpid()})
     while True:
         try:
-            readable, _, _ = select.select([0, wake_r], [], [])
+            readable, _, _ = select.select([in_fd, wake_r], [], [])
         except InterruptedError:
             continue
         if wake_r in readable:
@@ -152,8 +195,8 @@ def serve() -> None:
             except BlockingIOError:
                 pass
             _reap()
-        if 0 in readable:
-            chunk = os.read(0, 65536)
+        if in_fd in readable:
+            chunk = os.read(in_fd, 65536)
             if not chunk:
                 return
             buffer += chunk
@@ -167,4 +210,6 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--sdk"]:
+        sys.path.append(sys.argv[2])
     serve()

@@ -119,6 +119,7 @@ class VersionConfig:
     dead_letter_target: str | None = None
     # [{"Arn", "CodeSize", "CodeSha256", "BlobId"}] in order (layers.py)
     layers: list[dict[str, Any]] = field(default_factory=list)
+    snap_start: str = "None"  # SnapStart ApplyOn: "PublishedVersions" or "None"
 
     @property
     def number(self) -> int:
@@ -138,6 +139,11 @@ class VersionConfig:
     @property
     def is_python(self) -> bool:
         return self.runtime.startswith("python")
+
+    @property
+    def snap_start_on(self) -> bool:
+        """SnapStart applies: a published version of a function with ApplyOn PublishedVersions."""
+        return self.snap_start == "PublishedVersions" and self.version != LATEST
 
     def configuration(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -160,7 +166,7 @@ class VersionConfig:
             "PackageType": "Zip",
             "Architectures": list(self.architectures),
             "EphemeralStorage": {"Size": self.ephemeral_storage},
-            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "SnapStart": {"ApplyOn": self.snap_start, "OptimizationStatus": "On" if self.snap_start_on else "Off"},
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.name}"},
         }
         if self.environment:

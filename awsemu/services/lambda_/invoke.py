@@ -45,7 +45,8 @@ from awsemu.services.base import ServiceError
 from awsemu.services.lambda_ import layers, node_runtime
 from awsemu.services.lambda_.errors import TooManyRequestsException, throttled
 from awsemu.services.lambda_.functions import VersionConfig
-from awsemu.services.lambda_.pool import EnvironmentFailed, EnvSpec, Pool
+from awsemu.services.lambda_.forking import EnvironmentFailed, EnvSpec
+from awsemu.services.lambda_.pool import Pool
 from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent
 from awsemu.storage.lsm.keycodec import encode, prefix_end
 
@@ -104,7 +105,7 @@ def environment_variables(config: VersionConfig, task_root: str, caller: Caller)
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{time.strftime('%Y/%m/%d')}/[{config.version}]{uuid.uuid4().hex}",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if config.snap_start_on else "on-demand",
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
         "_HANDLER": config.handler,
         "LAMBDA_TASK_ROOT": task_root,
@@ -164,37 +165,16 @@ class Invoker:
         started = time.monotonic()
         env = self.pool.take_idle(key)
         if env is None:
-            task_root, opt = await self.prepare_code(config)
-            argv = None
-            if config.runtime in node_runtime.NODE_RUNTIMES:
-                argv = await asyncio.to_thread(node_runtime.argv_for, config.runtime,
-                                               self.pool.envs_dir.parent / "runtimes", config.memory_size)
-                if argv is None:
-                    error_type, message = node_runtime.UNAVAILABLE
-                    return InvokeResult(json.dumps({
-                        "errorMessage": message.format(runtime=config.runtime), "errorType": error_type,
-                    }).encode(), config.version, "Unhandled", error_type=error_type)
-            elif not config.is_python:
-                argv = [_bootstrap(task_root, opt)]
-                if not argv[0]:
-                    return InvokeResult(json.dumps({
-                        "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): "
-                                        "[/var/task/bootstrap /opt/bootstrap]",
-                        "errorType": "Runtime.InvalidEntrypoint",
-                    }).encode(), config.version, "Unhandled", error_type="Runtime.InvalidEntrypoint")
-            variables = environment_variables(config, task_root, caller)
-            if argv is not None and config.runtime in node_runtime.NODE_RUNTIMES and opt is not None:
-                variables["NODE_PATH"] = node_runtime.node_path(opt) or ""
-            paths = [task_root]
-            if opt is not None:
-                where = layers.runtime_paths(opt)
-                paths += where["sys.path"]
-                for name in ("PATH", "LD_LIBRARY_PATH"):
-                    variables[name] = os.pathsep.join(where[name] + ([variables[name]] if variables.get(name) else []))
-                variables["AWSEMU_LAMBDA_OPT"] = str(opt)
-            spec = EnvSpec(variables, task_root, config.memory_size, argv=argv, paths=paths)
+            spec = await self._spec(config, caller, request_id)
+            if isinstance(spec, InvokeResult):
+                return spec
+            template = None
+            if config.snap_start_on:
+                template = await self.pool.snapshot(key, spec)
+                if template is None:  # no snapshot (its init failed, or no fork server): a plain init
+                    spec.env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
             try:
-                env = await self.pool.start_environment(key, spec)
+                env = await self.pool.start_environment(key, spec, template)
             except EnvironmentFailed as failure:
                 body = failure.body or json.dumps(
                     {"errorMessage": failure.message.replace("{id}", request_id), "errorType": failure.error_type}
@@ -241,6 +221,47 @@ class Invoker:
             result.log_result = self._tail(config, request_id, env.read_log(log_start, TAIL_BYTES), started, extra,
                                            env.pid)
         return result
+
+    async def _spec(self, config: VersionConfig, caller: Caller, request_id: str) -> "EnvSpec | InvokeResult":
+        """How to start an environment of ``config`` (or the error its runtime cannot start with)."""
+        task_root, opt = await self.prepare_code(config)
+        argv = None
+        interpreter = None
+        if config.runtime in node_runtime.NODE_RUNTIMES:
+            argv = await asyncio.to_thread(node_runtime.argv_for, config.runtime,
+                                           self.pool.envs_dir.parent / "runtimes", config.memory_size)
+            if argv is None:
+                error_type, message = node_runtime.UNAVAILABLE
+                return InvokeResult(json.dumps({
+                    "errorMessage": message.format(runtime=config.runtime), "errorType": error_type,
+                }).encode(), config.version, "Unhandled", error_type=error_type)
+        elif config.is_python:
+            interpreter = await self.pool.interpreter_for(config.runtime)
+        else:
+            argv = [_bootstrap(task_root, opt)]
+            if not argv[0]:
+                return InvokeResult(json.dumps({
+                    "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): "
+                                    "[/var/task/bootstrap /opt/bootstrap]",
+                    "errorType": "Runtime.InvalidEntrypoint",
+                }).encode(), config.version, "Unhandled", error_type="Runtime.InvalidEntrypoint")
+        variables = environment_variables(config, task_root, caller)
+        if argv is not None and config.runtime in node_runtime.NODE_RUNTIMES and opt is not None:
+            variables["NODE_PATH"] = node_runtime.node_path(opt) or ""
+        paths = [task_root]
+        if opt is not None:
+            where = layers.runtime_paths(opt)
+            paths += where["sys.path"]
+            for name in ("PATH", "LD_LIBRARY_PATH"):
+                variables[name] = os.pathsep.join(where[name] + ([variables[name]] if variables.get(name) else []))
+            variables["AWSEMU_LAMBDA_OPT"] = str(opt)
+        return EnvSpec(variables, task_root, config.memory_size, argv=argv, paths=paths, interpreter=interpreter)
+
+    async def snapshot(self, config: VersionConfig, caller: Caller) -> None:
+        """SnapStart at PublishVersion: run the version's init once, in its template."""
+        spec = await self._spec(config, caller, "")
+        if isinstance(spec, EnvSpec):
+            await self.pool.snapshot(env_key(config), spec)
 
     def _tail(self, config: VersionConfig, request_id: str, logs: bytes, started: float, extra: str,
               pid: int = 0) -> str:

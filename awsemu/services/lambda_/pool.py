@@ -10,11 +10,17 @@ each invocation (or starts one: a cold start), takes it back afterwards, and kil
 - an environment whose invocation timed out (the whole process group: its children die too),
 - every environment of a function whose code or configuration changed (``retire``).
 
-Cold starts go through the :class:`ForkServer` (fork_server.py): one long-lived interpreter that
+Cold starts go through a :class:`ForkServer` (fork_server.py): a long-lived interpreter that
 has already imported the runtime loop and boto3 forks each new environment, so a cold start costs
-a fork and a handler import. ``AWSEMU_LAMBDA_FORK_SERVER=0`` falls back to a plain interpreter
-start per environment (the benchmark compares both). Custom runtimes (``provided.*``) are forked
-and then ``exec`` their ``bootstrap``.
+a fork and a handler import. There is one fork server per interpreter: ``python3.N`` functions run
+on a matching Python when one is installed (interpreters.py), custom runtimes on the server's.
+SnapStart versions have a :class:`Template` each: an environment process, forked from the fork
+server, that ran the function's init once (at PublishVersion) and forks that version's environments
+(both clients are in forking.py). A change of the function retires its templates with its
+environments; a template ends once its last environment has ended, and the version's next cold
+start makes a new one (so that one cold start pays the init again). ``AWSEMU_LAMBDA_FORK_SERVER=0``
+falls back to a plain interpreter start per environment (the benchmark compares both; SnapStart is
+then off). Custom runtimes (``provided.*``) are forked and then ``exec`` their ``bootstrap``.
 
 Everything here runs on the server's event loop; nothing blocks it but a ``stat`` or a ``kill``.
 """
@@ -22,7 +28,6 @@ Everything here runs on the server's event loop; nothing blocks it but a ``stat`
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import os
@@ -32,39 +37,19 @@ import sys
 import time
 import uuid
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from awsemu.services.lambda_ import interpreters
+from awsemu.services.lambda_.forking import FORK_SERVER_SCRIPT, EnvironmentFailed, EnvSpec, ForkServer, Template
 from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent, RuntimeApiServer
 
 log = logging.getLogger("awsemu.lambda")
 
 HERE = Path(__file__).resolve().parent
-FORK_SERVER_SCRIPT = HERE / "fork_server.py"
 PYTHON_RUNTIME_SCRIPT = HERE / "python_runtime.py"
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
-
-
-class EnvironmentFailed(Exception):
-    """The environment could not start or died; ``error_type``/``message`` are AWS's words for it."""
-
-    def __init__(self, error_type: str, message: str, body: bytes | None = None) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-        self.body = body
-
-
-@dataclass
-class EnvSpec:
-    """How to start an environment: its variables, code directory, and runtime entry point."""
-
-    env: dict[str, str]
-    task_root: str
-    memory_mb: int
-    argv: list[str] | None = None  # custom runtime: the bootstrap; None: the Python runtime loop
-    paths: list[str] = field(default_factory=list)  # sys.path head for the Python runtime
 
 
 @dataclass
@@ -91,7 +76,7 @@ class Environment:
         self.ready: asyncio.Future[None] = loop.create_future()
         self.dead = False
         self.retired = False
-        self.forked = False  # started by the fork server (not a plain interpreter start)
+        self.forked_by: ForkServer | None = None  # the fork server or template that forked it
         self.last_used = time.monotonic()
         self._pending: NextEvent | None = None
         self._waiter: asyncio.Future[NextEvent] | None = None
@@ -203,6 +188,11 @@ def _log_failure(future: "asyncio.Future[None]") -> None:
         log.error("the Lambda fork server did not start: %s", future.exception())
 
 
+def _close_template(future: "asyncio.Future[Template | None]") -> None:
+    if not future.cancelled() and future.exception() is None and future.result() is not None:
+        future.result().close_now()  # type: ignore[union-attr]
+
+
 def _message_of(body: bytes) -> str:
     try:
         doc = json.loads(body)
@@ -218,89 +208,6 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-class ForkServer:
-    """The pre-initialized interpreter of fork_server.py, driven over its stdin/stdout."""
-
-    def __init__(self, on_exit: Any, on_lost: Any) -> None:
-        self.on_exit = on_exit
-        self.on_lost = on_lost
-        self.proc: asyncio.subprocess.Process | None = None
-        self._ids = itertools.count(1)
-        self._calls: dict[int, asyncio.Future[int]] = {}
-        self._reader: asyncio.Task[None] | None = None
-        self._starting: asyncio.Future[None] | None = None
-
-    async def ensure_started(self) -> None:
-        if self._starting is None:
-            self._starting = asyncio.ensure_future(self._start())
-        await asyncio.shield(self._starting)
-
-    async def _start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(FORK_SERVER_SCRIPT),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 20,
-        )
-        assert self.proc.stdout is not None
-        line = await self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the Lambda fork server exited at start")
-        self._reader = asyncio.ensure_future(self._read_loop())
-
-    async def _read_loop(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while True:
-            line = await self.proc.stdout.readline()
-            if not line:
-                break
-            message = json.loads(line)
-            if "exit" in message:
-                self.on_exit(message["exit"], message["status"])
-            elif "id" in message:
-                future = self._calls.pop(message["id"], None)
-                if future is not None and not future.done():
-                    if "pid" in message:
-                        future.set_result(message["pid"])
-                    else:
-                        future.set_exception(OSError(message.get("error", "fork failed")))
-        for future in self._calls.values():
-            if not future.done():
-                future.set_exception(OSError("the Lambda fork server exited"))
-        self._calls.clear()
-        self._starting = None  # the next cold start starts a new fork server
-        if self.proc is not None:
-            log.warning("the Lambda fork server exited; its environments died with it")
-            self.proc = None
-            self.on_lost()  # their exits will never be reported: PDEATHSIG killed them
-
-    async def spawn(self, spec: EnvSpec, env_dir: Path) -> int:
-        await self.ensure_started()
-        assert self.proc is not None and self.proc.stdin is not None
-        call_id = next(self._ids)
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._calls[call_id] = future
-        request = {"id": call_id, "env": spec.env, "cwd": spec.task_root, "log": str(env_dir / "log"),
-                   "memory_mb": spec.memory_mb, "argv": spec.argv, "paths": spec.paths}
-        self.proc.stdin.write((json.dumps(request) + "\n").encode())
-        return await future
-
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
-
-    async def close(self) -> None:
-        if self.proc is None:
-            return
-        proc, self.proc = self.proc, None
-        if proc.stdin is not None:
-            proc.stdin.close()  # the fork server exits at EOF; its children die with it (PDEATHSIG)
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-
-
 class Pool:
     """Idle environments per key, cold starts, reaping. One per provider, on the event loop."""
 
@@ -308,7 +215,12 @@ class Pool:
         self.envs_dir = envs_dir
         self.idle_seconds = idle_seconds
         self.use_fork_server = use_fork_server
-        self.fork_server = ForkServer(self._exited, self._fork_server_lost)
+        self.fork_server = ForkServer(self._exited, self._fork_server_lost)  # the server's interpreter
+        self.fork_servers: dict[str, ForkServer] = {sys.executable: self.fork_server}
+        self.interpreters: dict[str, asyncio.Future[str]] = {}  # runtime -> interpreter (resolved once)
+        self._sdk: list[str | None] = []  # interpreters.sdk_dir, made once
+        self._versions: dict[str, str] = {}  # interpreter -> its Python version ("3.12")
+        self.templates: dict[Hashable, asyncio.Future[Template | None]] = {}  # SnapStart, per version key
         self.idle: dict[Hashable, list[Environment]] = {}
         self.by_pid: dict[int, Environment] = {}
         self.all: set[Environment] = set()
@@ -318,11 +230,97 @@ class Pool:
         # exits reported before the spawn's own reply was handled (a runtime that dies at once)
         self._early_exits: dict[int, int] = {}
 
-    def prewarm(self) -> None:
-        """Start the fork server in the background (a function exists: invokes will come)."""
+    def prewarm(self, runtime: str | None = None) -> None:
+        """Start the fork server in the background (a function exists: invokes will come), and the
+        one of ``runtime``'s interpreter when that is another Python."""
         if self.use_fork_server and self._prewarm is None:
             self._prewarm = asyncio.ensure_future(self.fork_server.ensure_started())
             self._prewarm.add_done_callback(_log_failure)
+        other_python = runtime is not None and interpreters.runtime_version(runtime) is not None
+        if self.use_fork_server and other_python and runtime not in self.interpreters:
+            assert runtime is not None
+            asyncio.ensure_future(self._prewarm_runtime(runtime)).add_done_callback(_log_failure)
+
+    async def _prewarm_runtime(self, runtime: str) -> None:
+        await self._fork_server_for(await self.interpreter_for(runtime)).ensure_started()
+
+    async def interpreter_for(self, runtime: str) -> str:
+        """The Python that runs ``runtime`` (looked up once per runtime, off the event loop)."""
+        found = self.interpreters.get(runtime)
+        if found is None:
+            found = self.interpreters[runtime] = asyncio.ensure_future(asyncio.to_thread(interpreters.resolve, runtime))
+        interpreter = await asyncio.shield(found)
+        self._versions.setdefault(interpreter, interpreters.runtime_version(runtime) or "")
+        return interpreter
+
+    def _sdk_dir(self, interpreter: str) -> str | None:
+        """The server's SDK for ``interpreter`` (None for the server's own, or a Python it does not support)."""
+        version = self._versions.get(interpreter)
+        if interpreter == sys.executable or not version or not interpreters.sdk_supports(version):
+            return None
+        if not self._sdk:
+            self._sdk.append(interpreters.sdk_dir(self.envs_dir.parent / "runtimes"))
+        return self._sdk[0]
+
+    def _fork_server_for(self, interpreter: str) -> ForkServer:
+        server = self.fork_servers.get(interpreter)
+        if server is None:
+            argv = [interpreter, str(FORK_SERVER_SCRIPT)]
+            sdk = self._sdk_dir(interpreter)
+            if sdk:
+                argv += ["--sdk", sdk]
+            server = self.fork_servers[interpreter] = ForkServer(self._exited, self._fork_server_lost, argv)
+        return server
+
+    # -- SnapStart templates -------------------------------------------------------------------
+    def snapshot(self, key: Hashable, spec: EnvSpec) -> "asyncio.Future[Template | None]":
+        """The template of version ``key`` (started now unless it exists): resolves to None when its
+        init failed or the fork server is off (then environments init on their own, as before)."""
+        future = self.templates.get(key)
+        if future is None:
+            future = self.templates[key] = asyncio.ensure_future(self._start_template(key, spec))
+        return future
+
+    async def _start_template(self, key: Hashable, spec: EnvSpec) -> Template | None:
+        if not self.use_fork_server:
+            return None
+        parent = self._fork_server_for(spec.interpreter or sys.executable)
+        template = Template(self._exited, self._template_lost, parent, spec, self.envs_dir / uuid.uuid4().hex)
+        try:
+            await template.ensure_started()
+        except Exception as exc:  # noqa: BLE001 - any failure only costs the snapshot, not the invoke
+            log.warning("SnapStart init of %s failed (%s): its environments init on their own", key, exc)
+            template.close_now()
+            if self.templates.get(key) is asyncio.current_task():
+                self.templates.pop(key, None)
+            return None
+        log.info("SnapStart template of %s ready (pid %d)", key, template.template_pid)
+        return template
+
+    def _template_lost(self, template: Template) -> None:
+        for key, future in list(self.templates.items()):
+            if future.done() and not future.cancelled() and future.result() is template:
+                del self.templates[key]  # the next cold start of that version makes a new one
+        self._fork_server_lost(template)
+        template.close_now()
+
+    def _drop_templates(self, match: Any) -> None:
+        """Forget the templates of matching keys; each ends once its last environment has ended (its
+        environments die with it: a busy one must finish its invocation first)."""
+        for key in [k for k in self.templates if match(k)]:
+            self.templates.pop(key).add_done_callback(self._retire_template)
+
+    def _retire_template(self, future: "asyncio.Future[Template | None]") -> None:
+        if future.cancelled() or future.exception() is not None or future.result() is None:
+            return
+        template = future.result()
+        assert template is not None
+        template.retiring = True
+        self._close_if_unused(template)
+
+    def _close_if_unused(self, template: Template) -> None:
+        if template.retiring and not any(env.forked_by is template and not env.dead for env in self.all):
+            template.close_now()
 
     # -- acquiring ---------------------------------------------------------------------------
     def take_idle(self, key: Hashable) -> Environment | None:
@@ -333,8 +331,9 @@ class Pool:
                 return env
         return None
 
-    async def start_environment(self, key: Hashable, spec: EnvSpec) -> Environment:
-        """A cold start: spawn, then wait until the runtime polls ``next`` (or fails its init)."""
+    async def start_environment(self, key: Hashable, spec: EnvSpec, template: Template | None = None) -> Environment:
+        """A cold start: spawn (from ``template`` when given: init already ran), then wait until the
+        runtime polls ``next`` (or fails its init)."""
         self._ensure_reaper()
         env_dir = self.envs_dir / uuid.uuid4().hex
         env = Environment(key, env_dir)
@@ -343,9 +342,13 @@ class Pool:
         spec.env = {**spec.env, "AWS_LAMBDA_RUNTIME_API": address, "TMPDIR": str(env.tmp_dir)}
         self.all.add(env)
         try:
-            if self.use_fork_server:
-                env.pid = await self.fork_server.spawn(spec, env_dir)
-                env.forked = True
+            if template is not None:
+                env.pid = await template.spawn(spec, env_dir)
+                env.forked_by = template
+            elif self.use_fork_server:
+                server = self._fork_server_for(spec.interpreter or sys.executable)
+                env.pid = await server.spawn(spec, env_dir)
+                env.forked_by = server
             else:
                 env.pid = await self._spawn_plain(env, spec)
             self.by_pid[env.pid] = env
@@ -361,10 +364,13 @@ class Pool:
         return env
 
     async def _spawn_plain(self, env: Environment, spec: EnvSpec) -> int:
-        argv = spec.argv or [sys.executable, str(PYTHON_RUNTIME_SCRIPT)]
+        argv = spec.argv or [spec.interpreter or sys.executable, str(PYTHON_RUNTIME_SCRIPT)]
         variables = dict(spec.env)
-        if spec.argv is None and spec.paths:  # the fork server sets sys.path itself; a new interpreter reads this
-            variables["PYTHONPATH"] = os.pathsep.join(spec.paths)
+        if spec.argv is None:  # the fork server sets sys.path itself; a new interpreter reads this
+            sdk = self._sdk_dir(argv[0])
+            paths = list(spec.paths) + ([sdk] if sdk else [])
+            if paths:
+                variables["PYTHONPATH"] = os.pathsep.join(paths)
         with open(env.log_path, "ab") as out:
             proc = await asyncio.create_subprocess_exec(
                 *argv, env=variables, cwd=spec.task_root, stdin=asyncio.subprocess.DEVNULL,
@@ -410,6 +416,7 @@ class Pool:
         for env in self.all:
             if match(env.key):
                 env.retired = True
+        self._drop_templates(match)
         for key in [k for k in self.idle if match(k)]:
             for env in self.idle.pop(key):
                 self.discard(env)
@@ -429,14 +436,16 @@ class Pool:
             stack.remove(env)
         self._forget(env)
 
-    def _fork_server_lost(self) -> None:
+    def _fork_server_lost(self, server: ForkServer) -> None:
         for pid in list(self.by_pid):
-            if self.by_pid[pid].forked:
+            if self.by_pid[pid].forked_by is server:
                 self._exited(pid, -signal.SIGKILL)
 
     def _forget(self, env: Environment) -> None:
         env.dead = True
         self.all.discard(env)
+        if isinstance(env.forked_by, Template):
+            self._close_if_unused(env.forked_by)
         try:  # its /tmp may be big: remove it off the event loop
             asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, env.dir, True)
         except RuntimeError:
@@ -477,9 +486,11 @@ class Pool:
         for env in list(self.all):
             self.discard(env)
         self.idle.clear()
-        proc = self.fork_server.proc
-        if proc is not None and proc.stdin is not None:
-            proc.stdin.close()
+        for future in self.templates.values():
+            future.add_done_callback(_close_template)
+        self.templates.clear()
+        for server in self.fork_servers.values():
+            server.close_now()
         for task in list(self._children):
             task.cancel()
 
@@ -489,6 +500,10 @@ class Pool:
         for env in list(self.all):
             self.discard(env)
         self.idle.clear()
-        await self.fork_server.close()
+        for future in self.templates.values():
+            future.add_done_callback(_close_template)
+        self.templates.clear()
+        for server in self.fork_servers.values():
+            await server.close()
         for task in list(self._children):
             task.cancel()

@@ -23,7 +23,8 @@ Sibling providers: the app calls :meth:`LambdaProvider.attach` with every provid
 started; the pollers use the SQS and DynamoDB Streams providers' public methods (no HTTP), and the
 pollers of enabled mappings start then (so they restart after a server restart).
 
-Not served in this slice: SnapStart, container images,
+SnapStart (python): a published version's init runs once, in a template process forked at
+PublishVersion (pool.Template); its cold starts fork from it. Not served in this slice: container images,
 Kinesis/Kafka/MQ event sources, SNS/EventBridge/Lambda targets of async results (SQS dead-letter
 queues and destinations are fed).
 """
@@ -49,6 +50,7 @@ from awsemu.services.lambda_.checks import (
     check_limits,
     check_role,
     check_runtime,
+    check_snap_start,
     marker,
     page_size,
     revision_check,
@@ -254,7 +256,8 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
                               Tags: dict[str, str] | None = None, Architectures: list[str] | None = None,
                               EphemeralStorage: dict[str, Any] | None = None,
                               TracingConfig: dict[str, Any] | None = None,
-                              DeadLetterConfig: dict[str, Any] | None = None, **unused: Any) -> dict[str, Any]:
+                              DeadLetterConfig: dict[str, Any] | None = None,
+                              SnapStart: dict[str, Any] | None = None, **unused: Any) -> dict[str, Any]:
         fn = self._unqualified(ctx, FunctionName)
         check_role(Role)
         if PackageType == "Image":
@@ -264,6 +267,7 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
                 "Runtime and Handler are mandatory parameters for functions created with deployment packages."
             )
         check_runtime(Runtime)
+        snap_start = check_snap_start(SnapStart, Runtime)
         check_limits(Timeout, MemorySize)
         variables = user_environment(Environment)
         layer_refs = await asyncio.to_thread(self._layer_refs, unused.get("Layers"))
@@ -278,12 +282,29 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
             ephemeral_storage=int((EphemeralStorage or {}).get("Size", 512)),
             tracing_mode=(TracingConfig or {}).get("Mode", "PassThrough"),
             last_modified=now_lambda(), revision_id=new_revision(),
-            dead_letter_target=(DeadLetterConfig or {}).get("TargetArn"), layers=layer_refs,
+            dead_letter_target=(DeadLetterConfig or {}).get("TargetArn"), layers=layer_refs, snap_start=snap_start,
         )
         meta = FunctionMeta(name=fn[2], tags=dict(Tags or {}))
         out = await asyncio.to_thread(self._create_records, fn, config, meta, Publish)
-        self.pool.prewarm()
+        self.pool.prewarm(Runtime)
+        self._snapshot_later(ctx, out)
         return out
+
+    def _snapshot_later(self, ctx: CallContext, published: dict[str, Any]) -> None:
+        """SnapStart: start the init of a just-published version (in the background, as Lambda's
+        optimization after PublishVersion); its first cold start waits for it if it is still running."""
+        if published.get("SnapStart", {}).get("OptimizationStatus") != "On":
+            return
+        fn = (ctx.account_id, ctx.region, published["FunctionName"])
+        config = self.store.version(*fn, int(published["Version"]))
+        if config is None:
+            return
+
+        def start() -> None:
+            task = asyncio.ensure_future(self.invoker.snapshot(config, Caller(ctx.endpoint)))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # failures are logged by the pool
+
+        self._on_loop(start)
 
     def _package(self, code: dict[str, Any]) -> Package:
         if code.get("ZipFile") is None:
@@ -459,7 +480,9 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
                 self._changed(fn)
                 return result.configuration()
 
-        return await asyncio.to_thread(write)
+        out = await asyncio.to_thread(write)
+        self._snapshot_later(ctx, out)
+        return out
 
     def update_function_configuration(self, ctx: CallContext, FunctionName: str, Role: str | None = None,
                                       Handler: str | None = None, Description: str | None = None,
@@ -468,6 +491,7 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
                                       RevisionId: str | None = None, TracingConfig: dict[str, Any] | None = None,
                                       EphemeralStorage: dict[str, Any] | None = None,
                                       DeadLetterConfig: dict[str, Any] | None = None,
+                                      SnapStart: dict[str, Any] | None = None,
                                       **unused: Any) -> dict[str, Any]:
         fn = self._unqualified(ctx, FunctionName)
         if Role is not None:
@@ -494,6 +518,10 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
                 config.dead_letter_target = DeadLetterConfig.get("TargetArn") or None
             if layer_refs is not None:
                 config.layers = layer_refs
+            if SnapStart is not None:
+                config.snap_start = check_snap_start(SnapStart, config.runtime)
+            elif config.snap_start != "None":
+                check_snap_start({"ApplyOn": config.snap_start}, config.runtime)
             config.revision_id, config.last_modified = new_revision(), now_lambda()
             self.db.write_batch([(fx.version_key(*fn, 0), config.to_bytes()), *self._ref_changes(old, config)])
             self._changed(fn)
@@ -518,7 +546,10 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
             if ops:
                 self.db.write_batch(ops)
                 self._changed(fn)
-        return version.configuration()
+        out = version.configuration()
+        if ops:
+            self._snapshot_later(ctx, out)
+        return out
 
     def _publish_into(self, fn: Fn, latest: VersionConfig, meta: FunctionMeta, description: str | None,
                       ops: list[tuple[bytes, bytes | None]]) -> VersionConfig:

@@ -159,12 +159,13 @@ def _log_error(doc: dict[str, Any]) -> None:
           file=sys.stderr, end="")
 
 
-def main() -> None:
-    """Run the environment until the server goes away (connection refused or reset)."""
+def main(loaded: Callable[[Any, Any], Any] | None = None) -> None:
+    """Run the environment until the server goes away (connection refused or reset); ``loaded`` is
+    the handler when init already ran (a SnapStart environment forked from its version's template)."""
     api = RuntimeApi(os.environ["AWS_LAMBDA_RUNTIME_API"])
     json_headers = {"Content-Type": "application/json"}
     try:
-        handler = load_handler(os.environ.get("_HANDLER", ""))
+        handler = loaded or load_handler(os.environ.get("_HANDLER", ""))
     except InitError as exc:
         doc = {"errorMessage": str(exc), "errorType": exc.error_type, "requestId": "", "stackTrace": []}
         _log_error(doc)
