@@ -29,6 +29,7 @@ RESERVED_ENV_KEYS = frozenset({
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
 PAGE_DEFAULT = 50
+LIST_PAGE_MAX = 50  # ListFunctions and ListVersionsByFunction never return more, whatever MaxItems says
 
 Fn = tuple[str, str, str]  # (account, region, name)
 

@@ -2,8 +2,8 @@
 
 Kept in the function's meta record per qualifier (``""`` for the unqualified function). The Event
 queue (invoke.py) reads MaximumRetryAttempts (default 2) and MaximumEventAgeInSeconds (default 6 h)
-when an event is queued. DestinationConfig is stored and returned, but awsemu does not deliver to
-destinations yet.
+when an event is queued; when it ends, DestinationConfig OnSuccess/OnFailure (SQS queues) receives
+the invocation record (delivery.py, from ``InvokeOperations._report_event``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import layers
 from awsemu.services.lambda_.checks import marker, page_size, unmarker
-from awsemu.services.lambda_.code import CodeStore, Package
+from awsemu.services.lambda_.code import CodeStore
 from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import validation
 from awsemu.services.lambda_.functions import now_lambda

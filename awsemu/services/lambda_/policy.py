@@ -25,7 +25,7 @@ from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import Fn, revision_check
 from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import ResourceConflictException, ResourceNotFoundException, validation
-from awsemu.services.lambda_.functions import FunctionStore, VersionConfig, new_revision
+from awsemu.services.lambda_.functions import FunctionStore, new_revision
 
 SID_PATTERN = re.compile(r"^([a-zA-Z0-9-_]+)$")
 ACTION_PATTERN = re.compile(r"^(lambda:[*]|lambda:[a-zA-Z]+|[*])$")

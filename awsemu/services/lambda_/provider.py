@@ -12,12 +12,14 @@ Settings (environment variables of the server): ``AWSEMU_LAMBDA_IDLE_SECONDS`` (
 live this long, default 300), ``AWSEMU_LAMBDA_FORK_SERVER`` (``0``: start each environment as a new
 interpreter instead of forking it), ``AWSEMU_LAMBDA_RETRY_SECONDS`` (first async retry delay).
 
-Functions, versions and invoke are here; the operations of other topics are mixins: aliases
-(alias_ops.py), account settings, tags and concurrency (account_ops.py), layers (layer_ops.py),
-resource policies (policy.py), asynchronous invocation settings (event_invoke_config.py), function
-URL configurations and the HTTP requests on the URLs (function_url_ops.py, function_url_http.py),
-event source mappings (esm_ops.py; their SQS and DynamoDB Streams pollers in pollers.py),
-InvokeWithResponseStream (stream_ops.py, framing in event_stream.py).
+Functions (create, get, list, update, delete) and the helpers every topic shares are here; the
+operations of other topics are mixins: versions (version_ops.py), Invoke and its queued Event
+invocations (invoke_ops.py), aliases (alias_ops.py), account settings, tags and concurrency
+(account_ops.py), layers (layer_ops.py), resource policies (policy.py), asynchronous invocation
+settings (event_invoke_config.py), function URL configurations and the HTTP requests on the URLs
+(function_url_ops.py, function_url_http.py), event source mappings (esm_ops.py; their SQS and
+DynamoDB Streams pollers in pollers.py), InvokeWithResponseStream (stream_ops.py, framing in
+event_stream.py).
 
 Sibling providers: the app calls :meth:`LambdaProvider.attach` with every provider once all are
 started; the pollers use the SQS and DynamoDB Streams providers' public methods (no HTTP), and the
@@ -32,21 +34,18 @@ queues and destinations are fed).
 from __future__ import annotations
 
 import asyncio
-import base64
-import random
 import shutil
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from awsemu.services.base import CallContext, Provider, ServiceError
+from awsemu.services.base import CallContext, Provider
 from awsemu.services.lambda_ import functions as fx
-from awsemu.services.lambda_ import delivery, layers
+from awsemu.services.lambda_ import layers
 from awsemu.services.lambda_.checks import (
+    LIST_PAGE_MAX,
     Fn,
-    check_invoke_input,
     check_limits,
     check_role,
     check_runtime,
@@ -62,11 +61,10 @@ from awsemu.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
     function_not_found,
-    throttled,
     validation,
 )
 from awsemu.services.lambda_.esm_ops import EventSourceMappingOperations
-from awsemu.services.lambda_.event_invoke_config import EventInvokeConfigOperations, async_settings
+from awsemu.services.lambda_.event_invoke_config import EventInvokeConfigOperations
 from awsemu.services.lambda_.functions import (
     LATEST,
     AliasRecord,
@@ -80,19 +78,19 @@ from awsemu.services.lambda_.functions import (
 from awsemu.services.lambda_.account_ops import AccountOperations
 from awsemu.services.lambda_.alias_ops import AliasOperations
 from awsemu.services.lambda_.function_url_ops import FunctionUrlOperations
-from awsemu.services.lambda_.invoke import Caller, Invoker, InvokeResult, root_access_key
+from awsemu.services.lambda_.invoke import Caller, Invoker, root_access_key
+from awsemu.services.lambda_.invoke_ops import InvokeOperations
 from awsemu.services.lambda_.layer_ops import LayerOperations
 from awsemu.services.lambda_.policy import PolicyOperations
 from awsemu.services.lambda_.pool import Pool
 from awsemu.services.lambda_.pollers import PollerSet
 from awsemu.services.lambda_.stream_ops import ResponseStreamOperations
+from awsemu.services.lambda_.version_ops import VersionOperations
 
 
-LIST_PAGE_MAX = 50  # ListFunctions and ListVersionsByFunction never return more, whatever MaxItems says
-
-
-class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, PolicyOperations, EventInvokeConfigOperations,
-                     FunctionUrlOperations, EventSourceMappingOperations, ResponseStreamOperations, Provider):
+class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, AccountOperations, LayerOperations,
+                     PolicyOperations, EventInvokeConfigOperations, FunctionUrlOperations, EventSourceMappingOperations,
+                     ResponseStreamOperations, Provider):
     service_name = "lambda"
 
     def __init__(self, storage: Any, config: Any) -> None:
@@ -141,12 +139,6 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
 
     def esm_changed(self, mapping_id: str) -> None:
         self._on_loop(self.pollers.sync, mapping_id)
-
-    async def _invoke_for_source(self, fn: Fn, qualifier: str | None, payload: bytes, endpoint: str) -> InvokeResult:
-        """A synchronous invoke on behalf of an event source mapping."""
-        meta, config = await self._lookup(fn, qualifier)
-        return await self.invoker.invoke(config, meta.reserved_concurrency, payload, Caller(endpoint),
-                                         invoked_arn=self._arn(fn, qualifier))
 
     def stop(self) -> None:
         self.pollers.stop_all()
@@ -335,19 +327,6 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
             self._changed(fn)
         return result.configuration()
 
-    def _new_version(self, fn: Fn, latest: VersionConfig, meta: FunctionMeta, description: str | None,
-                     ops: list[tuple[bytes, bytes | None]]) -> VersionConfig:
-        meta.last_version += 1
-        number = meta.last_version
-        version = VersionConfig(**{**latest.__dict__})
-        version.version = str(number)
-        version.revision_id = new_revision()
-        version.last_modified = now_lambda()
-        if description is not None:
-            version.description = description
-        ops.append((fx.version_key(*fn, number), version.to_bytes()))
-        ops += self._ref_changes(None, version)
-        return version
 
     def get_function(self, ctx: CallContext, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
         fn, qualifier = self._target(ctx, FunctionName, Qualifier)
@@ -526,169 +505,3 @@ class LambdaProvider(AliasOperations, AccountOperations, LayerOperations, Policy
             self.db.write_batch([(fx.version_key(*fn, 0), config.to_bytes()), *self._ref_changes(old, config)])
             self._changed(fn)
         return config.configuration()
-
-    # -- versions ------------------------------------------------------------------------------------
-    def publish_version(self, ctx: CallContext, FunctionName: str, CodeSha256: str | None = None,
-                        Description: str | None = None, RevisionId: str | None = None,
-                        **unused: Any) -> dict[str, Any]:
-        fn = self._unqualified(ctx, FunctionName)
-        with self._lock:
-            latest = self._latest(fn)
-            meta = self.store.require_meta(*fn)
-            if CodeSha256 is not None and CodeSha256 != latest.code_sha256:
-                raise InvalidParameterValueException(
-                    f"CodeSHA256 ({CodeSha256}) is different from current CodeSHA256 in $LATEST "
-                    f"({latest.code_sha256}). Please try again."
-                )
-            revision_check(RevisionId, latest.revision_id)
-            ops: list[tuple[bytes, bytes | None]] = []
-            version = self._publish_into(fn, latest, meta, Description, ops)
-            if ops:
-                self.db.write_batch(ops)
-                self._changed(fn)
-        out = version.configuration()
-        if ops:
-            self._snapshot_later(ctx, out)
-        return out
-
-    def _publish_into(self, fn: Fn, latest: VersionConfig, meta: FunctionMeta, description: str | None,
-                      ops: list[tuple[bytes, bytes | None]]) -> VersionConfig:
-        """Publish $LATEST unless the newest version already is $LATEST's state (then return it)."""
-        if meta.last_version:
-            previous = self.store.version(*fn, meta.last_version)
-            if previous is not None and latest.same_publishable_state(previous):
-                return previous
-        version = self._new_version(fn, latest, meta, description, ops)
-        ops.append((fx.meta_key(*fn), meta.to_bytes()))
-        return version
-
-    def list_versions_by_function(self, ctx: CallContext, FunctionName: str, Marker: str | None = None,
-                                  MaxItems: int | None = None) -> dict[str, Any]:
-        fn = self._unqualified(ctx, FunctionName)
-        size = min(page_size(MaxItems), LIST_PAGE_MAX)
-        self.store.require_meta(*fn)
-        after = unmarker(Marker)
-        start = int(after) if after is not None else -1
-        items: list[dict[str, Any]] = []
-        out: dict[str, Any] = {}
-        for config in self.store.versions(*fn, after=start):
-            if len(items) == size:
-                out["NextMarker"] = marker(str(int(0 if items[-1]["Version"] == LATEST else items[-1]["Version"])))
-                break
-            item = config.configuration()
-            if config.version == LATEST:  # this list qualifies every ARN, $LATEST's too
-                item["FunctionArn"] = function_arn(config.region, config.account, config.name, LATEST)
-            items.append(item)
-        out["Versions"] = items
-        return out
-
-    # -- invoke --------------------------------------------------------------------------------------
-    def _resolve_for_invoke(self, fn: Fn, qualifier: str | None
-                            ) -> tuple[FunctionMeta, AliasRecord | None, dict[str, VersionConfig]]:
-        """(meta, alias, versions the qualifier may run) from lsm (blocking)."""
-        meta = self.store.meta(*fn)
-        if meta is None:
-            raise function_not_found(self._arn(fn))
-        alias = None
-        if qualifier not in (None, LATEST) and not str(qualifier).isdigit():
-            alias = self.store.alias(*fn, str(qualifier))
-            if alias is None:
-                raise function_not_found(self._arn(fn, qualifier))
-            wanted = [alias.function_version, *alias.additional_weights]
-        else:
-            wanted = [qualifier or LATEST]
-        versions = {}
-        for version in wanted:
-            versions[version] = self.store.resolve(*fn, version)
-        return meta, alias, versions
-
-    async def _lookup(self, fn: Fn, qualifier: str | None) -> tuple[FunctionMeta, VersionConfig]:
-        entry = self._cache.get(fn, {}).get(qualifier)
-        if entry is None:
-            generation = self._generation.get(fn, 0)
-            entry = await asyncio.to_thread(self._resolve_for_invoke, fn, qualifier)
-            if self._generation.get(fn, 0) == generation:
-                self._cache.setdefault(fn, {})[qualifier] = entry
-        meta, alias, versions = entry
-        if alias is None:
-            return meta, next(iter(versions.values()))
-        roll = random.random()
-        for version, weight in alias.additional_weights.items():
-            if roll < weight:
-                return meta, versions[version]
-            roll -= weight
-        return meta, versions[alias.function_version]
-
-    async def invoke(self, ctx: CallContext, FunctionName: str, InvocationType: str | None = None,
-                     LogType: str | None = None, ClientContext: str | None = None, Payload: bytes | None = None,
-                     Qualifier: str | None = None, **unused: Any) -> dict[str, Any]:
-        fn, qualifier = self._target(ctx, FunctionName, Qualifier)
-        kind = InvocationType or "RequestResponse"
-        if kind not in ("RequestResponse", "Event", "DryRun"):
-            raise validation(kind, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
-        payload = Payload or b""
-        client_context = await check_invoke_input(payload, ClientContext, event=kind == "Event")
-        meta, config = await self._lookup(fn, qualifier)
-        if kind == "DryRun":
-            return {"StatusCode": 204}
-        caller = Caller(ctx.endpoint)
-        invoked_arn = self._arn(fn, qualifier)
-        if kind == "Event":
-            if meta.reserved_concurrency == 0:
-                raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
-            retries, max_age = async_settings(meta, qualifier)
-            record = {
-                "request_id": ctx.request_id, "account": fn[0], "region": fn[1], "name": fn[2],
-                "qualifier": qualifier, "payload": base64.b64encode(payload).decode(),
-                "endpoint": ctx.endpoint,
-                "attempts": 0, "max_attempts": retries, "expires_at": time.time() + max_age,
-            }
-            key, value = self.invoker.enqueue_ops(record)
-            await asyncio.to_thread(self.db.put, key, value)
-            self.invoker.schedule(key, record, self._run_event, self._report_event)
-            return {"StatusCode": 202}
-        result = await self.invoker.invoke(config, meta.reserved_concurrency, payload, caller,
-                                           invoked_arn=invoked_arn, tail=LogType == "Tail",
-                                           client_context=client_context)
-        out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": result.executed_version}
-        if result.function_error:
-            out["FunctionError"] = result.function_error
-        if result.log_result is not None:
-            out["LogResult"] = result.log_result
-        return out
-
-    async def _report_event(self, record: dict[str, Any], result: InvokeResult | None) -> None:
-        """Deliver how an async invocation ended: dead-letter queue and OnFailure/OnSuccess destinations."""
-        if result is None:
-            return
-        fn = (record["account"], record["region"], record["name"])
-        try:
-            meta, config = await self._lookup(fn, record["qualifier"])
-        except ServiceError:
-            return  # the function is gone, and its settings with it
-        failed = result.function_error is not None
-        destinations = (meta.event_invoke.get(record["qualifier"] or "") or meta.event_invoke.get("") or {}).get(
-            "DestinationConfig") or {}
-        target = (destinations.get("OnFailure" if failed else "OnSuccess") or {}).get("Destination")
-        payload = base64.b64decode(record["payload"])
-        endpoint, key_id = record["endpoint"], root_access_key(record["account"])
-        if target:
-            document = delivery.invocation_record(
-                request_id=record["request_id"], function_arn=self._arn(fn, config.version),
-                condition="RetriesExhausted" if failed else "Success", attempts=record["attempts"] + 1,
-                payload=payload, executed_version=result.executed_version,
-                function_error=result.function_error, response=result.payload,
-            )
-            await asyncio.to_thread(delivery.send_to_queue, endpoint, key_id, target, document)
-        if failed and config.dead_letter_target:
-            attributes = delivery.dead_letter_attributes(record["request_id"], delivery.error_message_of(result.payload))
-            await asyncio.to_thread(delivery.send_to_queue, endpoint, key_id, config.dead_letter_target,
-                                    payload.decode("utf-8", "replace"), attributes)
-
-    async def _run_event(self, record: dict[str, Any]) -> Any:
-        fn = (record["account"], record["region"], record["name"])
-        qualifier = record["qualifier"]
-        meta, config = await self._lookup(fn, qualifier)
-        caller = Caller(record["endpoint"])
-        return await self.invoker.invoke(config, meta.reserved_concurrency, base64.b64decode(record["payload"]),
-                                         caller, invoked_arn=self._arn(fn, qualifier))

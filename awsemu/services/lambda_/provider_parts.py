@@ -1,9 +1,10 @@
 """What the operation mixins of the Lambda provider use from it, declared once.
 
-The provider (``provider.py``) composes topic mixins (aliases, account, layers, policies, URLs,
-event-invoke config, event source mappings); they call helpers that :class:`LambdaProvider`
-implements. Declaring them here keeps each mixin readable and type-checked on its own; the
-provider's own methods come first in the MRO, so nothing here ever runs.
+The provider (``provider.py``) composes topic mixins (versions, invoke, aliases, account, layers,
+policies, URLs, event-invoke config, event source mappings, response streams); they call helpers
+that :class:`LambdaProvider` (or, for ``_lookup``, the invoke mixin) implements. Declaring them here
+keeps each mixin readable and type-checked on its own; this class is the last base of every mixin,
+so the provider's and the mixins' own methods come first in the MRO and nothing here ever runs.
 """
 
 from __future__ import annotations
@@ -42,8 +43,17 @@ class ProviderParts:
     def _latest(self, fn: Fn) -> VersionConfig:
         raise NotImplementedError  # LambdaProvider._latest
 
+    def _changed(self, fn: Fn) -> None:
+        raise NotImplementedError  # LambdaProvider._changed
+
+    def _ref_changes(self, old: VersionConfig | None, new: VersionConfig | None) -> list[tuple[bytes, bytes | None]]:
+        raise NotImplementedError  # LambdaProvider._ref_changes
+
+    def _snapshot_later(self, ctx: CallContext, published: dict[str, Any]) -> None:
+        raise NotImplementedError  # LambdaProvider._snapshot_later
+
     async def _lookup(self, fn: Fn, qualifier: str | None) -> Any:
-        raise NotImplementedError  # LambdaProvider._lookup
+        raise NotImplementedError  # InvokeOperations._lookup (invoke_ops.py)
 
     async def _fetch_package(self, ctx: CallContext, code: dict[str, Any]) -> Package:
         raise NotImplementedError  # LambdaProvider._fetch_package
