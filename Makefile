@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-long bench docker test-docker lint-docker clean
+.PHONY: install run test lint test-long bench docker test-docker lint-docker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/awsemu serve
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not long"
+
+lint: $(STAMP)
+	$(BIN)/ruff check awsemu bench tests docker
 
 test-long: $(STAMP)
 	AWSEMU_TEST_LONG=1 $(BIN)/python -m pytest -q

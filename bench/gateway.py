@@ -24,7 +24,7 @@ def _signed_get_caller_identity(host: str) -> bytes:
     req = AWSRequest("POST", f"http://{host}/", data=body,
                      headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     SigV4Auth(Credentials("test", "test"), "sts", "us-east-1").add_auth(req)
-    lines = [f"POST / HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines = ["POST / HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in req.headers.items() if k.lower() not in ("host", "content-length")]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 

@@ -16,11 +16,11 @@ def form_pairs(text: str) -> list[tuple[str, str]]:
     """``a=1&b=x%20y&c`` -> ``[("a", "1"), ("b", "x y"), ("c", "")]``: parse_qsl's result (blank
     values kept) at a fraction of its cost, since most fields need no unquoting at all."""
     pairs: list[tuple[str, str]] = []
-    for field in text.split("&"):
-        if not field:
+    for pair in text.split("&"):
+        if not pair:
             continue
-        name, _, value = field.partition("=")
-        if "%" in field or "+" in field:
+        name, _, value = pair.partition("=")
+        if "%" in pair or "+" in pair:
             name, value = unquote_plus(name), unquote_plus(value)
         pairs.append((name, value))
     return pairs

@@ -70,7 +70,7 @@ class DynamoDBStreamsProvider(Provider):
         for position, (sid, meta) in enumerate(chain):
             if sid == shard:
                 return position, meta, table.stream_enabled and position == len(chain) - 1
-        raise ResourceNotFoundException(f"Requested resource not found: Shard does not exist")
+        raise ResourceNotFoundException("Requested resource not found: Shard does not exist")
 
     def _first_retained(self, table: TableRecord, shard: str) -> int | None:
         start, end = keys.stream_range(table.uid, shard)

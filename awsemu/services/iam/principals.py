@@ -103,7 +103,6 @@ class Principals:
         )
 
     def _entity_policies(self, account: str, kind: str, record: dict[str, Any], out: list[Policy]) -> None:
-        name = record[{"u": "UserName", "g": "GroupName", "r": "RoleName"}[kind]]
         source_type = {"u": "user", "g": "group", "r": "role"}[kind]
         for policy_name, text in record.get("inline", {}).items():
             policy = _parse(text, policy_name, source_type)

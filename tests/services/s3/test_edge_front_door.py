@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-import pytest
 
 
 def _request(url: str, method: str, data: bytes | None = None, headers: dict[str, str] | None = None

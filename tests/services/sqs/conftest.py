@@ -7,7 +7,7 @@ front-door tests (test_front_door_*.py) go through a real server with boto3 and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import pytest
 
