@@ -123,6 +123,17 @@ class MfaMixin:
             raise ValidationError("MFA devices of the root user are managed in the console, not through IAM.")
         return self._entity("user", ctx.account_id, name)  # type: ignore[attr-defined,no-any-return]
 
+    def _accept_code_pair(self, ctx: CallContext, device: dict[str, Any], code1: str, code2: str,
+                          window: int) -> None:
+        """Two consecutive codes of a virtual device within ``window`` steps of now: learn the
+        device's clock drift from them and mark both used (a code is good once)."""
+        center = totp.step_at()
+        step = totp.find_pair(device["seed"], code1, code2, center, window)
+        if step is None:
+            raise _bad_code()
+        device["drift"] = step + 1 - center
+        self.store.put("mfastep", ctx.account_id, device["SerialNumber"], {"step": step + 1})
+
     # -- virtual devices -----------------------------------------------------------------------
     def create_virtual_mfa_device(self, ctx: CallContext, VirtualMFADeviceName: str, Path: str | None = None,
                                   Tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -194,13 +205,7 @@ class MfaMixin:
                     raise _bad_code()
                 device = {"SerialNumber": SerialNumber, "virtual": False, "seed": None, "Tags": [], "drift": 0}
             else:
-                center = totp.step_at()
-                step = totp.find_pair(device["seed"], AuthenticationCode1, AuthenticationCode2, center,
-                                      ENABLE_WINDOW_STEPS)
-                if step is None:
-                    raise _bad_code()
-                device["drift"] = step + 1 - center
-                self.store.put("mfastep", ctx.account_id, SerialNumber, {"step": step + 1})
+                self._accept_code_pair(ctx, device, AuthenticationCode1, AuthenticationCode2, ENABLE_WINDOW_STEPS)
             device["user"] = user["UserName"]
             device["EnableDate"] = now()
             self.store.put("mfa", ctx.account_id, SerialNumber, device)
@@ -230,13 +235,7 @@ class MfaMixin:
             user = self._entity("user", ctx.account_id, UserName)  # type: ignore[attr-defined]
             device = self._enabled_device(ctx, user, SerialNumber)
             if device.get("seed"):
-                center = totp.step_at()
-                step = totp.find_pair(device["seed"], AuthenticationCode1, AuthenticationCode2, center,
-                                      RESYNC_WINDOW_STEPS)
-                if step is None:
-                    raise _bad_code()
-                device["drift"] = step + 1 - center
-                self.store.put("mfastep", ctx.account_id, SerialNumber, {"step": step + 1})
+                self._accept_code_pair(ctx, device, AuthenticationCode1, AuthenticationCode2, RESYNC_WINDOW_STEPS)
             elif AuthenticationCode1 == AuthenticationCode2:
                 raise _bad_code()
             self.store.put("mfa", ctx.account_id, SerialNumber, device)

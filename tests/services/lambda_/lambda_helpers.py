@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import textwrap
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -57,3 +59,16 @@ def wait_gone(pid: int) -> None:
     while alive(pid):
         assert time.monotonic() < deadline, f"process {pid} still alive"
         time.sleep(0.05)
+
+
+def url_request(endpoint: str, host: str, path: str = "/", method: str = "GET", body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+    """A plain HTTP request to a function URL: awsemu's endpoint with the URL's Host header."""
+    request = urllib.request.Request(endpoint + path, data=body, method=method, headers=headers or {})
+    request.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -17,7 +15,7 @@ from botocore.credentials import Credentials
 
 from awsemu.testing.plugin import make_client
 from awsemu.testing.server import ServerProcess
-from lambda_helpers import ROLE, python_zip
+from lambda_helpers import ROLE, python_zip, url_request
 
 HANDLER = """
 import json, os
@@ -36,15 +34,6 @@ def _url_host(url: str, endpoint: str) -> str:
     return f"{url_id}.lambda-url.us-east-1.localhost:{urlsplit(endpoint).port}"
 
 
-def _send(endpoint: str, host: str, path: str = "/", method: str = "GET", body: bytes | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(endpoint + path, data=body, method=method, headers=headers or {})
-    request.add_header("Host", host)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def _signed(endpoint: str, host: str, key: str, secret: str, path: str = "/", method: str = "GET",
@@ -53,7 +42,7 @@ def _signed(endpoint: str, host: str, key: str, secret: str, path: str = "/", me
     request = AWSRequest(method=method, url=f"http://{host}{path}", data=body, headers=headers or {})
     SigV4Auth(Credentials(key, secret), "lambda", "us-east-1").add_auth(request)
     sent = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-    return _send(endpoint, host, path, method, body or None, sent)
+    return url_request(endpoint, host, path, method, body or None, sent)
 
 
 def _invocations(out: Path) -> list[str]:
@@ -71,7 +60,7 @@ def test_cors_preflight_and_response_headers(lam: Any, create: Any, fname: str, 
     url = lam.create_function_url_config(FunctionName=fname, AuthType="NONE", Cors=CORS)["FunctionUrl"]
     host = _url_host(url, aws_endpoint_url)
 
-    status, headers, body = _send(aws_endpoint_url, host, "/x", "OPTIONS", headers={
+    status, headers, body = url_request(aws_endpoint_url, host, "/x", "OPTIONS", headers={
         "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "x-custom"})
     assert status == 200 and body == b""
@@ -82,31 +71,31 @@ def test_cors_preflight_and_response_headers(lam: Any, create: Any, fname: str, 
     assert headers["access-control-allow-credentials"] == "true"
     # a refused origin or method: answered, without permission headers
     for origin, method in (("https://other.example", "GET"), ("https://app.example", "DELETE")):
-        status, headers, _ = _send(aws_endpoint_url, host, "/x", "OPTIONS", headers={
+        status, headers, _ = url_request(aws_endpoint_url, host, "/x", "OPTIONS", headers={
             "Origin": origin, "Access-Control-Request-Method": method})
         assert status == 200 and headers["access-control-allow-origin"] is None
     assert _invocations(out) == []  # preflights never reach the function
 
     # an actual request: the URL's CORS headers replace the function's own
-    status, headers, body = _send(aws_endpoint_url, host, "/x", headers={"Origin": "https://app.example"})
+    status, headers, body = url_request(aws_endpoint_url, host, "/x", headers={"Origin": "https://app.example"})
     assert status == 200 and json.loads(body)["rawPath"] == "/x"
     assert headers["access-control-allow-origin"] == "https://app.example"
     assert headers["access-control-expose-headers"] == "x-echo"
     assert headers["access-control-allow-credentials"] == "true"
     assert headers["x-echo"] == "1"
-    status, headers, _ = _send(aws_endpoint_url, host, "/x", headers={"Origin": "https://other.example"})
+    status, headers, _ = url_request(aws_endpoint_url, host, "/x", headers={"Origin": "https://other.example"})
     assert status == 200 and headers["access-control-allow-origin"] is None
     assert _invocations(out) == ["GET", "GET"]
 
     # every origin; then no Cors config: OPTIONS is the function's, and its headers pass through
     lam.update_function_url_config(FunctionName=fname, Cors={"AllowOrigins": ["*"], "AllowMethods": ["*"]})
-    status, headers, _ = _send(aws_endpoint_url, host, "/", "OPTIONS", headers={
+    status, headers, _ = url_request(aws_endpoint_url, host, "/", "OPTIONS", headers={
         "Origin": "https://any.example", "Access-Control-Request-Method": "PATCH"})
     assert headers["access-control-allow-origin"] == "*" and headers["access-control-allow-methods"] == "PATCH"
     lam.delete_function_url_config(FunctionName=fname)
     url = lam.create_function_url_config(FunctionName=fname, AuthType="NONE")["FunctionUrl"]
     host = _url_host(url, aws_endpoint_url)
-    status, headers, _ = _send(aws_endpoint_url, host, "/", "OPTIONS", headers={
+    status, headers, _ = url_request(aws_endpoint_url, host, "/", "OPTIONS", headers={
         "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
     assert status == 200 and headers["access-control-allow-origin"] == "https://evil.example"
     assert _invocations(out)[-1] == "OPTIONS"
@@ -118,9 +107,9 @@ def test_aws_iam_url_requires_a_valid_signature(lam: Any, create: Any, fname: st
     url = lam.create_function_url_config(FunctionName=fname, AuthType="AWS_IAM",
                                          Cors={"AllowOrigins": ["*"], "AllowMethods": ["POST"]})["FunctionUrl"]
     host = _url_host(url, aws_endpoint_url)
-    status, _, body = _send(aws_endpoint_url, host, "/a")
+    status, _, body = url_request(aws_endpoint_url, host, "/a")
     assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
-    status, _, body = _send(aws_endpoint_url, host, "/a", headers={"Authorization": "AWS4-HMAC-SHA256 junk"})
+    status, _, body = url_request(aws_endpoint_url, host, "/a", headers={"Authorization": "AWS4-HMAC-SHA256 junk"})
     assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
     assert _signed(aws_endpoint_url, host, "test", "wrong-secret", "/a")[0] == 403
     assert _signed(aws_endpoint_url, host, "AKIDNOSUCHKEY0000000", "test", "/a")[0] == 403
@@ -134,7 +123,7 @@ def test_aws_iam_url_requires_a_valid_signature(lam: Any, create: Any, fname: st
     assert iam["accessKey"] == "test" and iam["accountId"] == "000000000000"
     assert iam["userArn"] == "arn:aws:iam::000000000000:root"
     # a preflight is answered unsigned (browsers cannot sign it)
-    status, headers, _ = _send(aws_endpoint_url, host, "/a", "OPTIONS", headers={
+    status, headers, _ = url_request(aws_endpoint_url, host, "/a", "OPTIONS", headers={
         "Origin": "https://x.example", "Access-Control-Request-Method": "POST"})
     assert status == 200 and headers["access-control-allow-origin"] == "*"
 
@@ -192,5 +181,5 @@ def test_response_stream_url_of_a_buffered_runtime(lam: Any, create: Any, fname:
     create(HANDLER, Environment={"Variables": {"OUT": str(tmp_path / "calls")}})
     url = lam.create_function_url_config(FunctionName=fname, AuthType="NONE",
                                          InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
-    status, headers, body = _send(aws_endpoint_url, _url_host(url, aws_endpoint_url), "/s")
+    status, headers, body = url_request(aws_endpoint_url, _url_host(url, aws_endpoint_url), "/s")
     assert status == 200 and headers["x-echo"] == "1" and json.loads(body)["rawPath"] == "/s"

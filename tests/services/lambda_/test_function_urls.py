@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
+
+from lambda_helpers import url_request
 
 ECHO_HANDLER = """
 import base64, json
@@ -24,15 +24,6 @@ def handler(event, context):
 """
 
 
-def _request(endpoint: str, host: str, path: str, method: str = "GET", body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(endpoint + path, data=body, method=method, headers=headers or {})
-    request.add_header("Host", host)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def test_function_url_get_and_post(lam: Any, create: Any, fname: str, aws_endpoint_url: str) -> None:
@@ -43,11 +34,11 @@ def test_function_url_get_and_post(lam: Any, create: Any, fname: str, aws_endpoi
     port = urlsplit(aws_endpoint_url).port
     host = f"{url_host.split('.', 1)[0]}.lambda-url.us-east-1.localhost:{port}"
 
-    status, headers, body = _request(aws_endpoint_url, host, "/bare?x=1")
+    status, headers, body = url_request(aws_endpoint_url, host, "/bare?x=1")
     assert status == 200 and headers["content-type"] == "application/json"
     assert json.loads(body) == {"bare": True, "method": "GET"}
 
-    status, headers, body = _request(aws_endpoint_url, host, "/items/7?a=1&a=2&b=", method="POST",
+    status, headers, body = url_request(aws_endpoint_url, host, "/items/7?a=1&a=2&b=", method="POST",
                                      body=b'{"hello": "world"}',
                                      headers={"Content-Type": "application/json", "Cookie": "c1=v1; c2=v2",
                                               "X-Custom": "v"})
@@ -66,16 +57,16 @@ def test_function_url_get_and_post(lam: Any, create: Any, fname: str, aws_endpoi
     assert context["domainName"] == host.split(":")[0] and context["domainPrefix"] == host.split(".")[0]
     assert context["accountId"] == "anonymous" and isinstance(context["timeEpoch"], int)
 
-    status, _, body = _request(aws_endpoint_url, host, "/echo", method="PUT", body=b"\x00\x01",
+    status, _, body = url_request(aws_endpoint_url, host, "/echo", method="PUT", body=b"\x00\x01",
                                headers={"Content-Type": "application/octet-stream"})
     event = json.loads(body)
     assert status == 201 and event["isBase64Encoded"] is True and event["body"] == "AAE="
 
-    status, headers, body = _request(aws_endpoint_url, host, "/binary")
+    status, headers, body = url_request(aws_endpoint_url, host, "/binary")
     assert status == 200 and body == b"\x00\xff" and headers["content-type"] == "application/octet-stream"
-    assert _request(aws_endpoint_url, host, "/boom")[0] == 502
+    assert url_request(aws_endpoint_url, host, "/boom")[0] == 502
 
     lam.update_function_url_config(FunctionName=fname, AuthType="AWS_IAM")
-    assert _request(aws_endpoint_url, host, "/bare")[0] == 403  # unsigned
+    assert url_request(aws_endpoint_url, host, "/bare")[0] == 403  # unsigned
     lam.delete_function_url_config(FunctionName=fname)
-    assert _request(aws_endpoint_url, host, "/bare")[0] == 403  # no such URL any more
+    assert url_request(aws_endpoint_url, host, "/bare")[0] == 403  # no such URL any more
