@@ -120,6 +120,7 @@ class VersionConfig:
     # [{"Arn", "CodeSize", "CodeSha256", "BlobId"}] in order (layers.py)
     layers: list[dict[str, Any]] = field(default_factory=list)
     snap_start: str = "None"  # SnapStart ApplyOn: "PublishedVersions" or "None"
+    code_dir: str = ""  # hot reload: code served from this local directory, no package (hot_reload.py)
 
     @property
     def number(self) -> int:
@@ -180,7 +181,7 @@ class VersionConfig:
     def blob_refs(self) -> set[tuple[str, str]]:
         """(blob id, owner) of everything this version holds: its package and its layers' packages."""
         base = code_owner(self.account, self.region, self.name, self.number)
-        refs = {(self.blob_id, base)}
+        refs = {(self.blob_id, base)} if self.blob_id else set()
         refs.update((layer["BlobId"], f"{base}:layer:{i}") for i, layer in enumerate(self.layers))
         return refs
 

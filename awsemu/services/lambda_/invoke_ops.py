@@ -25,19 +25,22 @@ from awsemu.services.lambda_.checks import Fn, check_invoke_input
 from awsemu.services.lambda_.errors import function_not_found, throttled, validation
 from awsemu.services.lambda_.event_invoke_config import async_settings
 from awsemu.services.lambda_.functions import LATEST, AliasRecord, FunctionMeta, FunctionStore, VersionConfig
+from awsemu.services.lambda_.hot_reload import fingerprint
 from awsemu.services.lambda_.invoke import Caller, Invoker, InvokeResult, root_access_key
 from awsemu.services.lambda_.provider_parts import ProviderParts
 
 
 class InvokeOperations(ProviderParts):
-    """Needs from the provider: ``db``, ``store``, ``invoker``, the read cache (``_cache``,
-    ``_generation``) and the helpers of ProviderParts."""
+    """Needs from the provider: ``db``, ``store``, ``invoker``, ``pool``, the read cache (``_cache``,
+    ``_generation``), the hot-reload fingerprints (``_hot_prints``) and the helpers of ProviderParts."""
 
     db: Any
     store: FunctionStore
     invoker: Invoker
     _cache: dict[Fn, dict[str | None, tuple[FunctionMeta, AliasRecord | None, dict[str, VersionConfig]]]]
     _generation: dict[Fn, int]
+    pool: Any
+    _hot_prints: dict[Fn, dict[str, str]]  # function -> version -> directory fingerprint last run
 
     def _resolve_for_invoke(self, fn: Fn, qualifier: str | None
                             ) -> tuple[FunctionMeta, AliasRecord | None, dict[str, VersionConfig]]:
@@ -67,13 +70,28 @@ class InvokeOperations(ProviderParts):
                 self._cache.setdefault(fn, {})[qualifier] = entry
         meta, alias, versions = entry
         if alias is None:
-            return meta, next(iter(versions.values()))
-        roll = random.random()
-        for version, weight in alias.additional_weights.items():
-            if roll < weight:
-                return meta, versions[version]
-            roll -= weight
-        return meta, versions[alias.function_version]
+            config = next(iter(versions.values()))
+        else:
+            config = versions[alias.function_version]
+            roll = random.random()
+            for version, weight in alias.additional_weights.items():
+                if roll < weight:
+                    config = versions[version]
+                    break
+                roll -= weight
+        if config.code_dir:
+            await self._reload_if_edited(fn, config)
+        return meta, config
+
+    async def _reload_if_edited(self, fn: Fn, config: VersionConfig) -> None:
+        """Hot reload: retire the function's environments when its directory changed since they
+        started (hot_reload.py), so this invoke runs the code as it is on disk now."""
+        printed = await asyncio.to_thread(fingerprint, config.code_dir)
+        seen = self._hot_prints.setdefault(fn, {})
+        previous = seen.get(config.version)
+        seen[config.version] = printed
+        if previous is not None and previous != printed:
+            self.pool.retire(lambda key: key[:3] == fn)
 
     async def invoke(self, ctx: CallContext, FunctionName: str, InvocationType: str | None = None,
                      LogType: str | None = None, ClientContext: str | None = None, Payload: bytes | None = None,

@@ -43,6 +43,8 @@ from typing import Any
 from awsemu.services.base import CallContext, Provider
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_ import layers
+from awsemu.services.lambda_.account_ops import AccountOperations
+from awsemu.services.lambda_.alias_ops import AliasOperations
 from awsemu.services.lambda_.checks import (
     LIST_PAGE_MAX,
     Fn,
@@ -65,6 +67,7 @@ from awsemu.services.lambda_.errors import (
 )
 from awsemu.services.lambda_.esm_ops import EventSourceMappingOperations
 from awsemu.services.lambda_.event_invoke_config import EventInvokeConfigOperations
+from awsemu.services.lambda_.function_url_ops import FunctionUrlOperations
 from awsemu.services.lambda_.functions import (
     LATEST,
     AliasRecord,
@@ -75,15 +78,13 @@ from awsemu.services.lambda_.functions import (
     new_revision,
     now_lambda,
 )
-from awsemu.services.lambda_.account_ops import AccountOperations
-from awsemu.services.lambda_.alias_ops import AliasOperations
-from awsemu.services.lambda_.function_url_ops import FunctionUrlOperations
+from awsemu.services.lambda_.hot_reload import fingerprint, local_code_dir
 from awsemu.services.lambda_.invoke import Caller, Invoker, root_access_key
 from awsemu.services.lambda_.invoke_ops import InvokeOperations
 from awsemu.services.lambda_.layer_ops import LayerOperations
 from awsemu.services.lambda_.policy import PolicyOperations
-from awsemu.services.lambda_.pool import Pool
 from awsemu.services.lambda_.pollers import PollerSet
+from awsemu.services.lambda_.pool import Pool
 from awsemu.services.lambda_.stream_ops import ResponseStreamOperations
 from awsemu.services.lambda_.version_ops import VersionOperations
 
@@ -111,6 +112,7 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
         self._lock = threading.RLock()
         self._cache: dict[Fn, dict[str | None, tuple[FunctionMeta, AliasRecord | None, dict[str, VersionConfig]]]] = {}
         self._generation: dict[Fn, int] = {}
+        self._hot_prints: dict[Fn, dict[str, str]] = {}  # hot reload: directory fingerprints (invoke_ops.py)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.siblings: dict[str, Provider] = {}
         self.pollers = PollerSet(self.esm_record, self.esm_set_state, self._invoke_for_source, self.db)
@@ -228,8 +230,11 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
 
     async def _prepare_code(self, config: VersionConfig) -> tuple[str, Path | None]:
         """The unpacked package and merged layers of a version (made on first use after a restart)."""
-        path = self.code.path_for(config.code_sha256)
-        if not path.is_dir():
+        if config.code_dir:
+            path = Path(config.code_dir)
+        else:
+            path = self.code.path_for(config.code_sha256)
+        if not config.code_dir and not path.is_dir():
             path = await asyncio.to_thread(self.code.unpacked, config.code_sha256, config.blob_id)
         opt = None
         if config.layers:
@@ -263,18 +268,24 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
         check_limits(Timeout, MemorySize)
         variables = user_environment(Environment)
         layer_refs = await asyncio.to_thread(self._layer_refs, unused.get("Layers"))
-        package = await self._fetch_package(ctx, Code)
-        blob_id = await self.code.store(package)
-        await asyncio.to_thread(self.code.unpacked, package.sha256_b64, blob_id, package.data)
+        code_dir = local_code_dir(Code)
+        if code_dir is not None:
+            code_sha256, code_size, blob_id = await asyncio.to_thread(fingerprint, code_dir), 0, ""
+        else:
+            package = await self._fetch_package(ctx, Code)
+            blob_id = await self.code.store(package)
+            await asyncio.to_thread(self.code.unpacked, package.sha256_b64, blob_id, package.data)
+            code_sha256, code_size = package.sha256_b64, package.size
         config = VersionConfig(
             name=fn[2], account=fn[0], region=fn[1], version=LATEST, runtime=Runtime, role=Role, handler=Handler,
-            code_sha256=package.sha256_b64, code_size=package.size, blob_id=blob_id, description=Description or "",
+            code_sha256=code_sha256, code_size=code_size, blob_id=blob_id, description=Description or "",
             timeout=Timeout or 3, memory_size=MemorySize or 128, environment=variables,
             architectures=list(Architectures or ["x86_64"]),
             ephemeral_storage=int((EphemeralStorage or {}).get("Size", 512)),
             tracing_mode=(TracingConfig or {}).get("Mode", "PassThrough"),
             last_modified=now_lambda(), revision_id=new_revision(),
             dead_letter_target=(DeadLetterConfig or {}).get("TargetArn"), layers=layer_refs, snap_start=snap_start,
+            code_dir=code_dir or "",
         )
         meta = FunctionMeta(name=fn[2], tags=dict(Tags or {}))
         out = await asyncio.to_thread(self._create_records, fn, config, meta, Publish)
@@ -428,18 +439,24 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
                                    S3Bucket: str | None = None, ImageUri: str | None = None,
                                    Architectures: list[str] | None = None, **unused: Any) -> dict[str, Any]:
         fn = self._unqualified(ctx, FunctionName)
-        package = await self._fetch_package(ctx, {
-            "ZipFile": ZipFile, "S3Bucket": S3Bucket, "S3Key": unused.get("S3Key"),
-            "S3ObjectVersion": unused.get("S3ObjectVersion"), "ImageUri": ImageUri,
-        })
+        code = {"ZipFile": ZipFile, "S3Bucket": S3Bucket, "S3Key": unused.get("S3Key"),
+                "S3ObjectVersion": unused.get("S3ObjectVersion"), "ImageUri": ImageUri}
+        code_dir = local_code_dir(code)
+        if code_dir is not None:
+            code_sha256, code_size = await asyncio.to_thread(fingerprint, code_dir), 0
+        else:
+            package = await self._fetch_package(ctx, code)
+            code_sha256, code_size = package.sha256_b64, package.size
         latest = await asyncio.to_thread(self._latest, fn)
         revision_check(RevisionId, latest.revision_id)
         if DryRun:
             preview = VersionConfig(**{**latest.__dict__})
-            preview.code_sha256, preview.code_size = package.sha256_b64, package.size
+            preview.code_sha256, preview.code_size = code_sha256, code_size
             return preview.configuration()
-        blob_id = await self.code.store(package)
-        await asyncio.to_thread(self.code.unpacked, package.sha256_b64, blob_id, package.data)
+        blob_id = ""
+        if code_dir is None:
+            blob_id = await self.code.store(package)
+            await asyncio.to_thread(self.code.unpacked, package.sha256_b64, blob_id, package.data)
 
         def write() -> dict[str, Any]:
             with self._lock:
@@ -447,7 +464,8 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
                 revision_check(RevisionId, current.revision_id)
                 meta = self.store.require_meta(*fn)
                 old = VersionConfig(**{**current.__dict__})
-                current.blob_id, current.code_sha256, current.code_size = blob_id, package.sha256_b64, package.size
+                current.blob_id, current.code_sha256, current.code_size = blob_id, code_sha256, code_size
+                current.code_dir = code_dir or ""
                 if Architectures:
                     current.architectures = list(Architectures)
                 current.revision_id, current.last_modified = new_revision(), now_lambda()
