@@ -16,6 +16,7 @@ then the payload. Subclasses supply body codecs, request-id headers and the erro
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Callable
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -44,7 +45,7 @@ class BodyDecodeError(ValueError):
     """A request body the protocol cannot decode (bad XML/JSON, wrong types inside)."""
 
 
-class RestCodec:
+class RestCodec(ABC):
     """Base of :class:`RestXmlCodec` and :class:`RestJsonCodec`; compiled once per service."""
 
     def __init__(self, service_model: ServiceModel) -> None:
@@ -67,38 +68,43 @@ class RestCodec:
 
     # --- hooks ---------------------------------------------------------------------------------
 
+    @abstractmethod
     def compile_body_reader(self, shape: Shape, members_only: bool) -> Callable[[bytes], Any]:
         """bytes -> payload value (structure payload) or dict of body members (``members_only``).
         Raise :class:`BodyDecodeError` on an undecodable body."""
-        raise NotImplementedError
 
+    @abstractmethod
     def compile_body_writer(
         self, operation: OperationModel, shape: Shape, payload_member: str | None, members_only: bool
     ) -> Callable[[Any], bytes]:
         """payload value (or the whole output dict, ``members_only``) -> body bytes."""
-        raise NotImplementedError
 
     def route_path(self, request: WireRequest) -> str:
         return request.raw_path
 
+    @abstractmethod
     def unknown_route(self, request: WireRequest, path: str) -> ServiceError:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def bad_param(self, operation: OperationModel, error: BadParam) -> ServiceError:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def bad_body(self, operation: OperationModel, error: Exception) -> ServiceError:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def missing_params(self, operation: OperationModel, members: list[str]) -> ServiceError:
         """Required top-level members absent from the request."""
-        raise NotImplementedError
 
+    @abstractmethod
     def base_headers(self, request_id: str) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def body_content_type(self) -> str:
-        raise NotImplementedError
+        ...
 
     def empty_body_for(self, operation: OperationModel, status: int) -> bool:
         """Whether a response carries no body at all (HEAD, 204, 304)."""

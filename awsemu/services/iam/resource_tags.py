@@ -18,11 +18,9 @@ class ResourceTagsMixin:
     store: IamStore
     lock: threading.RLock
 
-    def _virtual_device(self, ctx: CallContext, serial: str) -> dict[str, Any]:
-        raise NotImplementedError  # MfaMixin._virtual_device
-
-    def _server_certificate(self, ctx: CallContext, name: str) -> dict[str, Any]:
-        raise NotImplementedError  # ServerCertificatesMixin._server_certificate
+    # implemented by MfaMixin (mfa.py) and ServerCertificatesMixin (server_certificates.py)
+    _virtual_device: Callable[[CallContext, str], dict[str, Any]]
+    _server_certificate: Callable[[CallContext, str], dict[str, Any]]
 
     def _tagged(self, ctx: CallContext, kind: str, name: str) -> dict[str, Any]:
         if kind == "mfa":

@@ -2,15 +2,15 @@
 
 The provider (``provider.py``) composes topic mixins (versions, invoke, aliases, account, layers,
 policies, URLs, event-invoke config, event source mappings, response streams); they call helpers
-that :class:`LambdaProvider` (or, for ``_lookup``, the invoke mixin) implements. Declaring them here
-keeps each mixin readable and type-checked on its own; this class is the last base of every mixin,
-so the provider's and the mixins' own methods come first in the MRO and nothing here ever runs.
+that :class:`LambdaProvider` (or, for ``_lookup``, the invoke mixin) implements. They are declared
+here as annotations only, so each mixin reads and type-checks on its own while the attribute lookup
+still finds the one real implementation (an annotation creates no attribute to shadow it).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_.checks import Fn
@@ -26,37 +26,16 @@ class ProviderParts:
     store: FunctionStore
     _lock: threading.RLock
 
-    def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
-                member: str = "functionName") -> tuple[Fn, str | None]:
-        raise NotImplementedError  # LambdaProvider._target
-
-    def _unqualified(self, ctx: CallContext, function_name: str) -> Fn:
-        raise NotImplementedError  # LambdaProvider._unqualified
-
-    def _invalidate(self, fn: Fn) -> None:
-        raise NotImplementedError  # LambdaProvider._invalidate
-
-    @staticmethod
-    def _arn(fn: Fn, qualifier: str | None = None) -> str:
-        raise NotImplementedError  # LambdaProvider._arn
-
-    def _latest(self, fn: Fn) -> VersionConfig:
-        raise NotImplementedError  # LambdaProvider._latest
-
-    def _changed(self, fn: Fn) -> None:
-        raise NotImplementedError  # LambdaProvider._changed
-
-    def _ref_changes(self, old: VersionConfig | None, new: VersionConfig | None) -> list[tuple[bytes, bytes | None]]:
-        raise NotImplementedError  # LambdaProvider._ref_changes
-
-    def _snapshot_later(self, ctx: CallContext, published: dict[str, Any]) -> None:
-        raise NotImplementedError  # LambdaProvider._snapshot_later
-
-    async def _lookup(self, fn: Fn, qualifier: str | None) -> Any:
-        raise NotImplementedError  # InvokeOperations._lookup (invoke_ops.py)
-
-    async def _fetch_package(self, ctx: CallContext, code: dict[str, Any]) -> Package:
-        raise NotImplementedError  # LambdaProvider._fetch_package
-
-    def esm_changed(self, mapping_id: str) -> None:
-        raise NotImplementedError  # LambdaProvider.esm_changed
+    # implemented by LambdaProvider (provider.py)
+    _target: Callable[..., tuple[Fn, str | None]]  # (ctx, function_name, qualifier=None, member=...)
+    _unqualified: Callable[[CallContext, str], Fn]
+    _invalidate: Callable[[Fn], None]
+    _arn: Callable[..., str]  # (fn, qualifier=None)
+    _latest: Callable[[Fn], VersionConfig]
+    _changed: Callable[[Fn], None]
+    _ref_changes: Callable[[VersionConfig | None, VersionConfig | None], list[tuple[bytes, bytes | None]]]
+    _snapshot_later: Callable[[CallContext, dict[str, Any]], None]
+    _fetch_package: Callable[[CallContext, dict[str, Any]], Awaitable[Package]]
+    esm_changed: Callable[[str], None]
+    # implemented by InvokeOperations (invoke_ops.py)
+    _lookup: Callable[[Fn, str | None], Awaitable[Any]]

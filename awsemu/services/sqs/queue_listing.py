@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from awsemu.services.base import CallContext
 from awsemu.services.sqs import keys
@@ -45,11 +45,9 @@ def _token(last: str) -> str:
 class QueueListingOperations:
     db: Any
 
-    def _queue(self, ctx: CallContext, url: str | None) -> QueueState:
-        raise NotImplementedError  # SqsProvider._queue
-
-    def _url(self, ctx: CallContext, r: QueueRecord) -> str:
-        raise NotImplementedError  # SqsProvider._url
+    # implemented by SqsProvider
+    _queue: Callable[[CallContext, str | None], QueueState]
+    _url: Callable[[CallContext, QueueRecord], str]
 
     def _page(
         self, ctx: CallContext, records: Iterable[QueueRecord], limit: int | None

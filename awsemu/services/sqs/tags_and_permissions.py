@@ -2,13 +2,13 @@
 
 These operations only read and rewrite the queue record; they need two helpers of
 :class:`~awsemu.services.sqs.provider.SqsProvider` (resolve a queue URL, persist its record), declared
-here so the mixin type-checks on its own. The provider's own methods come first in the MRO.
+here as annotations so the mixin type-checks on its own.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from awsemu.services.base import CallContext
 from awsemu.services.sqs.errors import InvalidParameterValue, MissingParameter, invalid_parameter
@@ -18,11 +18,9 @@ MAX_TAGS = 50
 
 
 class TagAndPermissionOperations:
-    def _queue(self, ctx: CallContext, url: str | None) -> QueueState:
-        raise NotImplementedError  # SqsProvider._queue
-
-    def _save(self, q: QueueState) -> None:
-        raise NotImplementedError  # SqsProvider._save
+    # implemented by SqsProvider
+    _queue: Callable[[CallContext, str | None], QueueState]
+    _save: Callable[[QueueState], None]
 
     def tag_queue(self, ctx: CallContext, QueueUrl: str, Tags: dict[str, str]) -> dict[str, Any]:
         q = self._queue(ctx, QueueUrl)
