@@ -219,13 +219,18 @@ def _finish(out: dict[str, Any], meter: CapacityMeter, table: TableRecord, metri
     return out
 
 
-def put_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+def _conditional_write(p: dict[str, Any]) -> tuple[Any, str, bool]:
+    """PutItem's and DeleteItem's shared parameters, checked in DynamoDB's order: (condition,
+    ReturnValues, ReturnValuesOnConditionCheckFailure wants ALL_OLD)."""
     legacy.check_exclusive(p, ("Expected",), ("ConditionExpression",))
     exprs = expression_context(p)
     condition = condition_of(p, exprs)
     exprs.check_unused()
-    returns = return_values(p, ("NONE", "ALL_OLD"))
-    want_old_on_failure = on_failure(p)
+    return condition, return_values(p, ("NONE", "ALL_OLD")), on_failure(p)
+
+
+def put_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    condition, returns, want_old_on_failure = _conditional_write(p)
     table = get_table(store, ctx, p.get("TableName"))
     item = validate_item(p.get("Item"))
     size = check_item(table, item)
@@ -266,12 +271,7 @@ def get_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str
 
 
 def delete_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    legacy.check_exclusive(p, ("Expected",), ("ConditionExpression",))
-    exprs = expression_context(p)
-    condition = condition_of(p, exprs)
-    exprs.check_unused()
-    returns = return_values(p, ("NONE", "ALL_OLD"))
-    want_old_on_failure = on_failure(p)
+    condition, returns, want_old_on_failure = _conditional_write(p)
     table = get_table(store, ctx, p.get("TableName"))
     key = check_key(table, p.get("Key"))
     check = compile_condition(condition) if condition is not None else None

@@ -479,8 +479,8 @@ class Pool:
     def pids(self) -> list[int]:
         return [e.pid for e in self.all if e.pid and not e.dead]
 
-    def close_now(self) -> None:
-        """Synchronous shutdown: kill every environment, let the fork server go (stdin EOF)."""
+    def _drop_environments(self) -> None:
+        """Stop the reaper, kill every environment, close every SnapStart template."""
         if self._reaper is not None:
             self._reaper.cancel()
         for env in list(self.all):
@@ -489,20 +489,17 @@ class Pool:
         for future in self.templates.values():
             future.add_done_callback(_close_template)
         self.templates.clear()
+
+    def close_now(self) -> None:
+        """Synchronous shutdown: kill every environment, let the fork server go (stdin EOF)."""
+        self._drop_environments()
         for server in self.fork_servers.values():
             server.close_now()
         for task in list(self._children):
             task.cancel()
 
     async def close(self) -> None:
-        if self._reaper is not None:
-            self._reaper.cancel()
-        for env in list(self.all):
-            self.discard(env)
-        self.idle.clear()
-        for future in self.templates.values():
-            future.add_done_callback(_close_template)
-        self.templates.clear()
+        self._drop_environments()
         for server in self.fork_servers.values():
             await server.close()
         for task in list(self._children):

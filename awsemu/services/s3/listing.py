@@ -42,6 +42,20 @@ def _encoder(encoding_type: str | None) -> Callable[[str], str]:
     return lambda s: quote(s, safe="/")
 
 
+def _listing_params(p: dict[str, Any]) -> tuple[str, str, Callable[[str], str], int]:
+    """(prefix, delimiter, key encoder, max keys) of a ListObjects/V2/Versions request."""
+    return p.get("Prefix") or "", p.get("Delimiter") or "", _encoder(p.get("EncodingType")), _max_keys(p.get("MaxKeys"))
+
+
+def _add_common(out: dict[str, Any], p: dict[str, Any], enc: Callable[[str], str], **lists: list[Any]) -> None:
+    """The members every listing answers alike: its non-empty entry lists, Delimiter, EncodingType."""
+    out.update((name, entries) for name, entries in lists.items() if entries)
+    if p.get("Delimiter"):
+        out["Delimiter"] = enc(p["Delimiter"])
+    if p.get("EncodingType"):
+        out["EncodingType"] = p["EncodingType"]
+
+
 def _token(last: str) -> str:
     return base64.urlsafe_b64encode(json.dumps({"k": last}).encode()).decode()
 
@@ -133,10 +147,7 @@ class ListingMixin:
 
     def list_objects_v2(self, ctx: CallContext, Bucket: str, **p: Any) -> dict[str, Any]:
         self._bucket(Bucket)
-        prefix = p.get("Prefix") or ""
-        delimiter = p.get("Delimiter") or ""
-        enc = _encoder(p.get("EncodingType"))
-        max_keys = _max_keys(p.get("MaxKeys"))
+        prefix, delimiter, enc, max_keys = _listing_params(p)
         token = p.get("ContinuationToken")
         after = _untoken(token) if token else (p.get("StartAfter") or "")
         page = _Page(max_keys)
@@ -151,14 +162,7 @@ class ListingMixin:
             "KeyCount": len(page.items),
             "IsTruncated": page.truncated,
         }
-        if contents:
-            out["Contents"] = contents
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
-        if delimiter:
-            out["Delimiter"] = enc(delimiter)
-        if p.get("EncodingType"):
-            out["EncodingType"] = p["EncodingType"]
+        _add_common(out, p, enc, Contents=contents, CommonPrefixes=prefixes)
         if token:
             out["ContinuationToken"] = token
         if p.get("StartAfter"):
@@ -170,10 +174,7 @@ class ListingMixin:
 
     def list_objects(self, ctx: CallContext, Bucket: str, **p: Any) -> dict[str, Any]:
         self._bucket(Bucket)
-        prefix = p.get("Prefix") or ""
-        delimiter = p.get("Delimiter") or ""
-        enc = _encoder(p.get("EncodingType"))
-        max_keys = _max_keys(p.get("MaxKeys"))
+        prefix, delimiter, enc, max_keys = _listing_params(p)
         marker = p.get("Marker") or ""
         page = _Page(max_keys)
         if max_keys > 0:
@@ -187,17 +188,10 @@ class ListingMixin:
             "MaxKeys": p.get("MaxKeys") if p.get("MaxKeys") is not None else DEFAULT_MAX_KEYS,
             "IsTruncated": page.truncated,
         }
-        if contents:
-            out["Contents"] = contents
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
-        if delimiter:
-            out["Delimiter"] = enc(delimiter)
-            if page.truncated:
-                kind, last = page.items[-1]
-                out["NextMarker"] = enc(last.key if kind == "c" else last)
-        if p.get("EncodingType"):
-            out["EncodingType"] = p["EncodingType"]
+        _add_common(out, p, enc, Contents=contents, CommonPrefixes=prefixes)
+        if delimiter and page.truncated:
+            kind, last = page.items[-1]
+            out["NextMarker"] = enc(last.key if kind == "c" else last)
         return out
 
     # --- versions ------------------------------------------------------------------------------
@@ -209,10 +203,7 @@ class ListingMixin:
 
     def list_object_versions(self, ctx: CallContext, Bucket: str, **p: Any) -> dict[str, Any]:
         self._bucket(Bucket)
-        prefix = p.get("Prefix") or ""
-        delimiter = p.get("Delimiter") or ""
-        enc = _encoder(p.get("EncodingType"))
-        max_keys = _max_keys(p.get("MaxKeys"))
+        prefix, delimiter, enc, max_keys = _listing_params(p)
         key_marker = p.get("KeyMarker") or ""
         vid_marker = p.get("VersionIdMarker") or ""
         if vid_marker and not key_marker:
@@ -295,16 +286,7 @@ class ListingMixin:
             "MaxKeys": p.get("MaxKeys") if p.get("MaxKeys") is not None else DEFAULT_MAX_KEYS,
             "IsTruncated": truncated,
         }
-        if versions:
-            out["Versions"] = versions
-        if markers:
-            out["DeleteMarkers"] = markers
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
-        if delimiter:
-            out["Delimiter"] = enc(delimiter)
-        if p.get("EncodingType"):
-            out["EncodingType"] = p["EncodingType"]
+        _add_common(out, p, enc, Versions=versions, DeleteMarkers=markers, CommonPrefixes=prefixes)
         if truncated and items:
             kind, value = items[-1]
             if kind == "p":

@@ -281,26 +281,30 @@ def evaluate(
             return Decision("allowed", _statements(resource_allows), "resource-policy")
         if VIA_ROLE in hows or VIA_ACCOUNT in hows:
             own_allow = True
-        if not own_allow:
-            return Decision("implicitDeny", (), "no-allow")
-        if not boundary_ok:
-            return Decision("implicitDeny", (), "boundary")
-        if not session_ok:
-            return Decision("implicitDeny", (), "session-policy")
-        return Decision("allowed", _statements(identity_allows, resource_allows, boundary_allows, session_allows),
-                        "identity-policy")
+        return _principal_side_denial(own_allow, boundary_ok, session_ok) or Decision(
+            "allowed", _statements(identity_allows, resource_allows, boundary_allows, session_allows),
+            "identity-policy")
 
     # Cross-account: the principal's side and the resource's side must both allow.
+    denial = _principal_side_denial(own_allow, boundary_ok, session_ok)
+    if denial is not None:
+        return denial
+    if not resource_allows:
+        return Decision("implicitDeny", (), "cross-account-resource")
+    return Decision("allowed", _statements(identity_allows, resource_allows, boundary_allows, session_allows),
+                    "cross-account")
+
+
+def _principal_side_denial(own_allow: bool, boundary_ok: bool, session_ok: bool) -> Decision | None:
+    """The principal's own side (an Allow, then the boundary, then the session policies), checked
+    in that order in the same-account and the cross-account case alike."""
     if not own_allow:
         return Decision("implicitDeny", (), "no-allow")
     if not boundary_ok:
         return Decision("implicitDeny", (), "boundary")
     if not session_ok:
         return Decision("implicitDeny", (), "session-policy")
-    if not resource_allows:
-        return Decision("implicitDeny", (), "cross-account-resource")
-    return Decision("allowed", _statements(identity_allows, resource_allows, boundary_allows, session_allows),
-                    "cross-account")
+    return None
 
 
 # Principal kinds whose identity policies alone decide a same-account request without a resource
