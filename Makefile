@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint test-long bench docker test-docker lint-docker clean
+.PHONY: install system-deps run test lint test-long bench docker test-docker lint-docker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Lambda runs each function's environments inside a bubblewrap sandbox when `bwrap` exists (Debian's
+# bubblewrap). Installed here when missing and apt is usable as root; otherwise functions run as plain
+# processes and the sandbox tests say why they fail.
+system-deps:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null 2>&1; }; }; } || \
+	  echo "bubblewrap could not be installed: Lambda functions will run as plain processes"
+
 run: $(STAMP)
 	$(BIN)/awsemu serve
 
-test: $(STAMP) lint
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q -m "not long"
 
 lint: $(STAMP)
 	$(BIN)/ruff check awsemu bench tests docker
 
-test-long: $(STAMP)
+test-long: $(STAMP) system-deps
 	AWSEMU_TEST_LONG=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
