@@ -349,6 +349,7 @@ class AuthGuard:
             resource_policy=resource_policy,
             permissions_boundary=found.boundary if found is not None else None,
             session_policies=found.session if found is not None else None,
+            scope_policies=found.scopes if found is not None else (),
         )
         if not context.read:
             if len(self._decisions) > 10000:

@@ -106,6 +106,7 @@ def may_invoke(guard: AuthGuard, record: KeyRecord, arn: str, source_ip: str, se
         resource_policy=resource_policy,
         permissions_boundary=found.boundary if found is not None else None,
         session_policies=found.session if found is not None else None,
+        scope_policies=found.scopes if found is not None else (),
     )
     return decision.allowed
 

@@ -32,6 +32,8 @@ class KeyRecord:
     session_policies: tuple[str, ...] = ()
     session_tags: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Scope-down policies (STS GetScopedCredentials), one layer each: every layer must allow.
+    scope_policies: tuple[str, ...] = ()
 
     @property
     def is_root(self) -> bool:

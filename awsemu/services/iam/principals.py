@@ -23,6 +23,9 @@ from awsemu.services.iam.aws_managed import by_arn
 from awsemu.services.iam.store import IamStore
 
 _AWS_MANAGED = by_arn()
+# Stands in for a stored scope-down layer that no longer parses: it matches no real action.
+_ALLOWS_NOTHING = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "awsemu:NoAction", "Resource": "*"}]}), source_id="scope", source_type="session")
 
 
 @dataclass
@@ -32,6 +35,7 @@ class PrincipalPolicies:
     session: list[Policy] | None = None
     tags: dict[str, str] = field(default_factory=dict)
     username: str = ""
+    scopes: list[Policy] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -85,6 +89,7 @@ class Principals:
                 principal_arn=session["arn"], user_id=session["user_id"], kind=session["kind"],
                 session_token=session["token"], expires_at=session["expires_at"],
                 principal_ref=tuple(session["ref"]), session_policies=tuple(session.get("policies", [])),
+                scope_policies=tuple(session.get("scopes", [])),
                 session_tags=session.get("tags", {}),
                 # mfa_authenticated_at: when the session's maker passed MFA (None: no MFA), for the
                 # auth layer's aws:MultiFactorAuthPresent / aws:MultiFactorAuthAge.
@@ -170,4 +175,7 @@ class Principals:
         if record.kind == "federated-user":
             # GetFederationToken: the user's permissions intersected with the passed policies (none -> nothing).
             result.session = result.session if result.session is not None else []
+        # A stored layer that no longer parses allows nothing, never everything.
+        result.scopes = [_parse(t, f"scope-{i}", "session") or _ALLOWS_NOTHING
+                         for i, t in enumerate(record.scope_policies)]
         return result

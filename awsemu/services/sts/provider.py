@@ -6,6 +6,10 @@ store (``iam s <key id>``) with their expiry; the auth layer finds them through 
 (``ExpiredToken``). In ``iam`` mode, AssumeRole* also checks the role's trust policy (the gateway
 has already checked the caller's identity policies for ``sts:AssumeRole`` on the role ARN).
 
+GetScopedCredentials copies the calling session (same identity, policies and tags) and adds one
+scope-down layer; the auth layer requires every layer to allow (at most 3 layers), so a scoped session
+can never do more than the session it came from.
+
 Limits (STS API reference): DurationSeconds 900 s .. the role's MaxSessionDuration (1 h when role
 chaining) for AssumeRole*; 900 s .. 129600 s for GetSessionToken and GetFederationToken (1 h for
 the root user's GetSessionToken); session names ``[\\w+=,.@-]{2,64}``; inline session policy
@@ -63,6 +67,16 @@ class PackedPolicyTooLarge(ServiceError):
 
 class InvalidIdentityToken(ServiceError):
     code = "InvalidIdentityToken"
+    status = 400
+
+
+class InsufficientSessionLifetime(ServiceError):
+    code = "InsufficientSessionLifetime"
+    status = 400
+
+
+class InvalidSubjectCredentials(ServiceError):
+    code = "InvalidSubjectCredentials"
     status = 400
 
 
@@ -126,10 +140,14 @@ class StsProvider(Provider):
             texts.append(text)
         return texts
 
-    def _issue(self, account: str, arn: str, user_id: str, kind: str, ref: list[str], duration: int,
-               policies: list[str], tags: dict[str, str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _issue(self, account: str, arn: str, user_id: str, kind: str, ref: list[str], duration: float,
+               policies: list[str], tags: dict[str, str], extra: dict[str, Any] | None = None,
+               minimum_token_size: int | None = None) -> dict[str, Any]:
         key_id = new_id("ASIA", 20)
         token = base64.b64encode(b"awsemu-session:" + secrets.token_bytes(240)).decode()
+        if minimum_token_size and len(token) < minimum_token_size:
+            # MinimumSessionTokenSize: padded with more random bytes, still one opaque base64 token.
+            token = base64.b64encode(b"awsemu-session:" + secrets.token_bytes(minimum_token_size * 3 // 4)).decode()
         issued = time.time()
         record = {"secret": new_secret(), "token": token, "account": account, "arn": arn, "user_id": user_id,
                   "kind": kind, "ref": ref, "expires_at": issued + duration, "issued_at": issued,
@@ -237,8 +255,11 @@ class StsProvider(Provider):
         self._check_trust(ctx, role, RoleArn, "sts:AssumeRole", self._principal(ctx), context)
         policies = self._session_policies(account, Policy, PolicyArns)
         chained = _caller_kind(ctx.principal_arn) == "assumed-role"
+        extra: dict[str, Any] = {"mfa_at": mfa_at} if mfa_at is not None else {}
+        if SourceIdentity is not None:
+            extra["source_identity"] = SourceIdentity
         out = self._role_session(ctx, account, role, RoleArn, RoleSessionName, DurationSeconds, chained, policies, tags,
-                                 {"mfa_at": mfa_at} if mfa_at is not None else None)
+                                 extra)
         if SourceIdentity is not None:
             out["SourceIdentity"] = SourceIdentity
         return out
@@ -357,6 +378,50 @@ class StsProvider(Provider):
                                   policies, self._tags(Tags))
         return {"Credentials": credentials, "FederatedUser": {"FederatedUserId": f"{ctx.account_id}:{Name}", "Arn": arn},
                 "PackedPolicySize": min(100, sum(len(p) for p in policies) * 100 // 2048) if policies else 0}
+
+    def get_scoped_credentials(self, ctx: CallContext, Policy: str | None = None, DurationSeconds: int | None = None,
+                               MinimumSessionTokenSize: int | None = None,
+                               ScopedSessionDescription: str | None = None) -> dict[str, Any]:
+        session = self.store.get_key("s", ctx.access_key_id) if ctx.access_key_id.startswith("ASIA") else None
+        if session is None or session.get("kind") == "root":
+            raise InvalidSubjectCredentials("The request was rejected because the session used to call "
+                                            "GetScopedCredentials is not a valid session.")
+        if Policy is None and DurationSeconds is None:
+            raise ValidationError("A request must provide at least one of Policy or DurationSeconds.")
+        scopes = list(session.get("scopes", []))
+        if Policy is not None:
+            if len(scopes) >= 3:
+                raise AccessDenied("The calling session already has the maximum of 3 scope down policies.")
+            scopes.extend(self._session_policies(ctx.account_id, Policy, None))
+        now = time.time()
+        remaining = session["expires_at"] - now
+        if DurationSeconds is not None:
+            _duration(DurationSeconds, DurationSeconds, 1, 129600, "durationSeconds")
+            if DurationSeconds > remaining:
+                raise InsufficientSessionLifetime(
+                    f"The requested DurationSeconds ({DurationSeconds}) exceeds the remaining lifetime of the "
+                    f"calling session ({max(0, int(remaining))} seconds).")
+        duration = remaining if DurationSeconds is None else DurationSeconds
+        # The copy keeps everything the session was made with (identity, policies, tags, MFA time,
+        # source identity); only the key, the expiry and the scope layers are its own.
+        inherited = {k: v for k, v in session.items()
+                     if k not in ("secret", "token", "account", "arn", "user_id", "kind", "ref", "expires_at",
+                                  "issued_at", "policies", "tags")}
+        credentials = self._issue(session["account"], session["arn"], session["user_id"], session["kind"],
+                                  session["ref"], duration, session.get("policies", []), session.get("tags", {}),
+                                  {**inherited, "scopes": scopes}, MinimumSessionTokenSize)
+        out: dict[str, Any] = {"Credentials": credentials,
+                               "SessionInfo": {"ScopedSessionId": session["user_id"], "Arn": session["arn"]},
+                               "ScopedPoliciesCount": len(scopes), **self._token_size(credentials)}
+        if session.get("source_identity") is not None:
+            out["SourceIdentity"] = session["source_identity"]
+        return out
+
+    @staticmethod
+    def _token_size(credentials: dict[str, Any]) -> dict[str, int]:
+        """SessionTokenSize and SessionTokenUtilization (percent of the 4,096-byte maximum)."""
+        size = len(credentials["SessionToken"])
+        return {"SessionTokenSize": size, "SessionTokenUtilization": min(100, size * 100 // 4096)}
 
     def get_access_key_info(self, ctx: CallContext, AccessKeyId: str) -> dict[str, Any]:
         record = self.principals.credential_lookup(AccessKeyId)

@@ -201,3 +201,90 @@ def test_saml(client, iam, name):
     assert out["Subject"] == "jane@corp" and out["Issuer"] == "https://idp.corp"
     assert out["AssumedRoleUser"]["Arn"].endswith("/jane@corp")
     assert client("sts", **creds_of(out["Credentials"])).get_caller_identity()["Arn"] == out["AssumedRoleUser"]["Arn"]
+
+
+# -- GetScopedCredentials: scope-down layers on a session ---------------------------------------------
+
+def test_scoped_credentials_fields_and_errors(client, iam, name):
+    role = name("scoped")
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust({"AWS": ACCOUNT}))["Role"]["Arn"]
+    assumed = client("sts").assume_role(RoleArn=role_arn, RoleSessionName="base", DurationSeconds=1800,
+                                        SourceIdentity="builder")
+    base = client("sts", **creds_of(assumed["Credentials"]))
+    out = base.get_scoped_credentials(DurationSeconds=900, ScopedSessionDescription="ci job",
+                                      MinimumSessionTokenSize=1200)
+    c = out["Credentials"]
+    assert c["AccessKeyId"].startswith("ASIA") and c["AccessKeyId"] != assumed["Credentials"]["AccessKeyId"]
+    assert 850 < c["Expiration"].timestamp() - time.time() <= 901
+    assert out["SessionInfo"] == {"ScopedSessionId": assumed["AssumedRoleUser"]["AssumedRoleId"],
+                                  "Arn": assumed["AssumedRoleUser"]["Arn"]}
+    assert out["ScopedPoliciesCount"] == 0 and out["SourceIdentity"] == "builder"
+    assert out["SessionTokenSize"] == len(c["SessionToken"]) >= 1200
+    assert out["SessionTokenUtilization"] == out["SessionTokenSize"] * 100 // 4096
+    # Same identity as the calling session.
+    assert client("sts", **creds_of(c)).get_caller_identity()["Arn"] == assumed["AssumedRoleUser"]["Arn"]
+    # Without DurationSeconds the copy expires with the calling session.
+    inherited = base.get_scoped_credentials(Policy=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    assert abs(inherited["Credentials"]["Expiration"].timestamp() - assumed["Credentials"]["Expiration"].timestamp()) < 2
+    assert inherited["ScopedPoliciesCount"] == 1
+
+    def error(call: Any, **kwargs: Any) -> dict[str, Any]:
+        with pytest.raises(ClientError) as exc:
+            call(**kwargs)
+        return exc.value.response["Error"]
+
+    e = error(base.get_scoped_credentials, DurationSeconds=7200)
+    assert e["Code"] == "InsufficientSessionLifetime" and "remaining lifetime" in e["Message"]
+    e = error(base.get_scoped_credentials)
+    assert e["Code"] == "ValidationError" and e["Message"] == "A request must provide at least one of Policy or DurationSeconds."
+    e = error(base.get_scoped_credentials, Policy="{not json")
+    assert e["Code"] == "MalformedPolicyDocument"
+    # Long-term keys (root here) can't be scoped: GetSessionToken first.
+    e = error(client("sts").get_scoped_credentials, DurationSeconds=900)
+    assert e["Code"] == "InvalidSubjectCredentials"
+
+
+def test_scoped_credentials_narrow_in_iam_mode(iam_mode):
+    admin = make_client(iam_mode.endpoint, "iam")
+    admin.create_role(RoleName="Scoper", AssumeRolePolicyDocument=trust({"AWS": ACCOUNT}))
+    admin.put_role_policy(RoleName="Scoper", PolicyName="iam-read", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": ["iam:List*", "iam:Get*", "sts:GetScopedCredentials"], "Resource": "*"}))
+    session = make_client(iam_mode.endpoint, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Scoper", RoleSessionName="s1")["Credentials"]
+    as_role = make_client(iam_mode.endpoint, "iam", **creds_of(session))
+    as_role.list_roles()
+    sts_role = make_client(iam_mode.endpoint, "sts", **creds_of(session))
+    users_only = sts_role.get_scoped_credentials(Policy=doc(
+        {"Effect": "Allow", "Action": ["iam:ListUsers", "sts:GetScopedCredentials"], "Resource": "*"}))
+    scoped = make_client(iam_mode.endpoint, "iam", **creds_of(users_only["Credentials"]))
+    scoped.list_users()
+    with pytest.raises(ClientError) as exc:
+        scoped.list_roles()  # the role allows it, the scope-down layer does not
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    assert "assumed-role/Scoper/s1 is not authorized to perform: iam:ListRoles" in exc.value.response["Error"]["Message"]
+    # A second layer cannot widen the first: ListRoles stays denied, and ListUsers is now denied too.
+    sts_scoped = make_client(iam_mode.endpoint, "sts", **creds_of(users_only["Credentials"]))
+    roles_only = sts_scoped.get_scoped_credentials(Policy=doc(
+        {"Effect": "Allow", "Action": ["iam:ListRoles", "sts:GetScopedCredentials"], "Resource": "*"}))
+    assert roles_only["ScopedPoliciesCount"] == 2
+    narrower = make_client(iam_mode.endpoint, "iam", **creds_of(roles_only["Credentials"]))
+    for call in (narrower.list_roles, narrower.list_users):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    # The calling session itself is unchanged.
+    as_role.list_roles()
+    # At most 3 layers.
+    creds = users_only["Credentials"]
+    allow_scoping = doc({"Effect": "Allow", "Action": ["iam:ListUsers", "sts:GetScopedCredentials"], "Resource": "*"})
+    for count in (2, 3):
+        out = make_client(iam_mode.endpoint, "sts", **creds_of(creds)).get_scoped_credentials(Policy=allow_scoping)
+        assert out["ScopedPoliciesCount"] == count
+        creds = out["Credentials"]
+    make_client(iam_mode.endpoint, "iam", **creds_of(creds)).list_users()
+    with pytest.raises(ClientError) as exc:
+        make_client(iam_mode.endpoint, "sts", **creds_of(creds)).get_scoped_credentials(Policy=allow_scoping)
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    # A duration-only call adds no layer.
+    out = make_client(iam_mode.endpoint, "sts", **creds_of(creds)).get_scoped_credentials(DurationSeconds=600)
+    assert out["ScopedPoliciesCount"] == 3

@@ -12,7 +12,9 @@ request is allowed or denied within an account", "Cross-account policy evaluatio
      and session policies say;
    - otherwise an ``Allow`` must come from an identity policy, or from the resource policy naming
      the role's ARN or the account (treated as if it were an identity policy), and then the
-     permissions boundary (when set) and the session policies (when passed) must allow too.
+     permissions boundary (when set) and the session policies (when passed) must allow too, and so
+     must every scope-down policy of the session (STS GetScopedCredentials: each call adds one
+     layer, and the session's permissions are the intersection of all of them).
 3. Cross-account: both sides must allow — the principal's own policies (identity ∩ boundary ∩
    session, root counting as allowed) and the resource policy in the resource's account, naming
    the principal, its role, or its account.
@@ -249,9 +251,11 @@ def evaluate(
     resource_policy: Policy | None = None,
     permissions_boundary: Policy | None = None,
     session_policies: Sequence[Policy] | None = None,
+    scope_policies: Sequence[Policy] = (),
 ) -> Decision:
     """Decide one request. ``session_policies`` None means no session policy was passed (an empty
-    sequence would mean "passed, allowing nothing")."""
+    sequence would mean "passed, allowing nothing"); they allow as a set. ``scope_policies`` are
+    layers: each one must allow."""
     principal = request.principal
     ctx = LazyContext(request.context, principal)
     denies: list[MatchedStatement] = []
@@ -260,13 +264,16 @@ def evaluate(
     boundary_allows = (_scan((permissions_boundary,), request, ctx, False, denies)
                        if permissions_boundary is not None else _NONE)
     session_allows = _scan(session_policies, request, ctx, False, denies) if session_policies is not None else _NONE
+    scope_allows = [_scan((layer,), request, ctx, False, denies) for layer in scope_policies]
     if denies:
         return Decision("explicitDeny", tuple(denies), "explicit-deny")
 
     same_account = not request.resource_account or request.resource_account == principal.account
     hows = {how for _, how in resource_allows} if resource_allows else ()
     boundary_ok = permissions_boundary is None or bool(boundary_allows)
-    session_ok = session_policies is None or bool(session_allows)
+    session_ok = (session_policies is None or bool(session_allows)) and all(scope_allows)
+    if scope_allows:
+        session_allows = [*session_allows, *(hit for layer in scope_allows for hit in layer)]
 
     if principal.kind == "root" and same_account:
         return Decision("allowed", _statements(resource_allows), "root")
@@ -319,6 +326,7 @@ def verdict(
     resource_policy: Policy | None = None,
     permissions_boundary: Policy | None = None,
     session_policies: Sequence[Policy] | None = None,
+    scope_policies: Sequence[Policy] = (),
 ) -> tuple[bool, bool]:
     """``(allowed, explicitly denied)`` — :func:`evaluate`'s decision without its details, for
     enforcement, which needs nothing else.
@@ -330,9 +338,10 @@ def verdict(
     """
     principal = request.principal
     if (resource_policy is not None or permissions_boundary is not None or session_policies is not None
-            or principal.kind not in _IDENTITY_DECIDES
+            or scope_policies or principal.kind not in _IDENTITY_DECIDES
             or (request.resource_account and request.resource_account != principal.account)):
-        decision = evaluate(request, identity_policies, resource_policy, permissions_boundary, session_policies)
+        decision = evaluate(request, identity_policies, resource_policy, permissions_boundary, session_policies,
+                            scope_policies)
         return decision.allowed, decision.explicit
     ctx = LazyContext(request.context, principal)
     action = request.action
