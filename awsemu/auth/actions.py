@@ -58,7 +58,12 @@ SQS_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteM
                "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
 LAMBDA_ACTIONS = {"Invoke": "InvokeFunction", "InvokeAsync": "InvokeFunction",
                   "InvokeWithResponseStream": "InvokeFunction", "GetFunctionConfiguration": "GetFunctionConfiguration",
-                  "ListVersionsByFunction": "ListVersionsByFunction"}
+                  "ListVersionsByFunction": "ListVersionsByFunction", "GetLayerVersionByArn": "GetLayerVersion"}
+# Lambda operations on a layer version (resource: the layer version's ARN, whose resource policy
+# AddLayerVersionPermission writes), and on a layer (resource: the layer's ARN).
+LAMBDA_LAYER_VERSION_OPS = frozenset({"GetLayerVersion", "GetLayerVersionByArn", "DeleteLayerVersion",
+                                      "AddLayerVersionPermission", "RemoveLayerVersionPermission",
+                                      "GetLayerVersionPolicy"})
 DYNAMODB_ACTIONS = {"DescribeStream": "DescribeStream", "GetRecords": "GetRecords", "GetShardIterator": "GetShardIterator",
                     "ListStreams": "ListStreams"}
 IAM_USER_OPS = ("User", "AccessKey", "LoginProfile", "UserPolicy", "UserPolicies", "UserTags", "SigningCertificate",
@@ -207,8 +212,19 @@ def _lambda(operation: str, params: Mapping[str, Any], account: str, region: str
     for suffix in ("20150331", "20150331v2", "20170331", "20181031"):
         base = base.removesuffix(suffix)
     action = f"lambda:{LAMBDA_ACTIONS.get(base, base)}"
+    if base in LAMBDA_LAYER_VERSION_OPS or base == "PublishLayerVersion":
+        layer = _layer_arn(params, account, region)
+        if layer is None:
+            return [Authorization(action, "*")]
+        if base != "PublishLayerVersion" and not params.get("Arn"):
+            layer += f":{params.get('VersionNumber')}"
+        return [Authorization(action, layer, {}, _arn_account(layer))]
+    if params.get("ResourceArn"):  # Get/Put/DeleteResourcePolicy
+        return [Authorization(action, params["ResourceArn"], {}, _arn_account(params["ResourceArn"]))]
     name = params.get("FunctionName")
     if not name:
+        if params.get("CodeSigningConfigArn"):
+            return [Authorization(action, params["CodeSigningConfigArn"], {}, _arn_account(params["CodeSigningConfigArn"]))]
         return [Authorization(action, "*")]
     if name.startswith("arn:"):
         resource = name
@@ -220,7 +236,21 @@ def _lambda(operation: str, params: Mapping[str, Any], account: str, region: str
         resource = f"arn:aws:lambda:{region}:{account}:function:{name}"
     if params.get("Qualifier") and resource.count(":") == 6:
         resource += f":{params['Qualifier']}"
-    return [Authorization(action, resource, _tags_context(params.get("Tags")), _arn_account(resource))]
+    needed = [Authorization(action, resource, _tags_context(params.get("Tags")), _arn_account(resource))]
+    # Using a layer needs lambda:GetLayerVersion on it (another account's layer: its layer policy).
+    for layer_arn in params.get("Layers") or () if base in ("CreateFunction", "UpdateFunctionConfiguration") else ():
+        needed.append(Authorization("lambda:GetLayerVersion", layer_arn, {}, _arn_account(layer_arn)))
+    return needed
+
+
+def _layer_arn(params: Mapping[str, Any], account: str, region: str) -> str | None:
+    """The layer ARN a layer operation names (``Arn`` of GetLayerVersionByArn is the version's ARN)."""
+    if params.get("Arn"):
+        return str(params["Arn"])
+    name = params.get("LayerName")
+    if not name:
+        return None
+    return str(name) if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:layer:{name}"
 
 
 def _iam(operation: str, params: Mapping[str, Any], account: str) -> list[Authorization]:

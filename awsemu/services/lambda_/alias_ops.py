@@ -94,8 +94,8 @@ class AliasOperations(ProviderParts):
         fn = self._unqualified(ctx, FunctionName)
         with self._lock:
             meta = self.store.require_meta(*fn)
-            # the alias's own resource policy, async settings and URL go with it
-            for per_qualifier in (meta.policy, meta.event_invoke, meta.urls):
+            # the alias's own resource policy, async settings, URL and provisioned concurrency go with it
+            for per_qualifier in (meta.policy, meta.event_invoke, meta.urls, meta.settings.get("provisioned", {})):
                 per_qualifier.pop(Name, None)
             self.db.write_batch([(fx.alias_key(*fn, Name), None), (fx.meta_key(*fn), meta.to_bytes())])
             self._invalidate(fn)  # environments run versions, not aliases: none is stale

@@ -51,6 +51,21 @@ class TooManyRequestsException(ServiceError):
     status = 429
 
 
+class ProvisionedConcurrencyConfigNotFoundException(ServiceError):
+    code = "ProvisionedConcurrencyConfigNotFoundException"
+    status = 404
+
+
+class CodeSigningConfigNotFoundException(ServiceError):
+    code = "CodeSigningConfigNotFoundException"
+    status = 404
+
+
+class PolicyLengthExceededException(ServiceError):
+    code = "PolicyLengthExceededException"
+    status = 400
+
+
 def function_not_found(arn: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Function not found: {arn}")
 

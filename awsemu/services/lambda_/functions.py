@@ -211,6 +211,10 @@ class FunctionMeta:
     policy: dict[str, Any] = field(default_factory=dict)
     event_invoke: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, Any] = field(default_factory=dict)  # function URL configs (function_url_ops.py)
+    # control-plane settings by topic: "provisioned" (per qualifier, provisioned_ops.py), "recursion",
+    # "runtime" (per version), "scaling" (per version) (function_settings_ops.py), "code_signing"
+    # (code_signing_ops.py); kept here so that deleting the function deletes them with it
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self)).encode()

@@ -11,6 +11,7 @@ from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import layers
 from awsemu.services.lambda_.checks import marker, page_size, unmarker
 from awsemu.services.lambda_.code import CodeStore
+from awsemu.services.lambda_.layer_policy_ops import policy_key
 from awsemu.services.lambda_.provider_parts import ProviderParts
 from awsemu.services.lambda_.errors import validation
 from awsemu.services.lambda_.functions import now_lambda
@@ -70,7 +71,10 @@ class LayerOperations(ProviderParts):
 
     def get_layer_version(self, ctx: CallContext, LayerName: str, VersionNumber: int) -> dict[str, Any]:
         name = self._layer_name(ctx, LayerName)
-        layer = self.layers.require(ctx.account_id, ctx.region, name, VersionNumber)
+        account, region = ctx.account_id, ctx.region
+        if LayerName.startswith("arn:"):  # another account's layer (its layer policy lets the caller read it)
+            region, account = LayerName.split(":")[3:5]
+        layer = self.layers.require(account, region, name, VersionNumber)
         return layer.output(self._layer_location(layer))
 
     def get_layer_version_by_arn(self, ctx: CallContext, Arn: str) -> dict[str, Any]:
@@ -119,5 +123,6 @@ class LayerOperations(ProviderParts):
             layer = self.layers.get(ctx.account_id, ctx.region, name, VersionNumber)
             if layer is not None:  # deleting a missing version is not an error in Lambda
                 self.db.write_batch([(layers.version_key(ctx.account_id, ctx.region, name, VersionNumber), None),
+                                     (policy_key(ctx.account_id, ctx.region, name, VersionNumber), None),
                                      *self.code.unref_ops(layer.blob_id, layers.owner(layer))])
         return {}

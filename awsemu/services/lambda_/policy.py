@@ -67,7 +67,7 @@ def statement(sid: str, action: str, principal_value: str, resource: str, *, sou
 
 def add(policy: dict[str, Any], new: dict[str, Any], revision: str) -> None:
     statements: list[dict[str, Any]] = policy.setdefault("statements", [])
-    if any(s["Sid"] == new["Sid"] for s in statements):
+    if any(s.get("Sid") == new["Sid"] for s in statements):
         raise ResourceConflictException(
             "The statement id (sid) provided already exists. Please provide a new statement id, "
             "or remove the existing statement."
@@ -78,7 +78,7 @@ def add(policy: dict[str, Any], new: dict[str, Any], revision: str) -> None:
 
 def remove(policy: dict[str, Any], sid: str, revision: str) -> None:
     statements: list[dict[str, Any]] = policy.get("statements", [])
-    kept = [s for s in statements if s["Sid"] != sid]
+    kept = [s for s in statements if s.get("Sid") != sid]
     if len(kept) == len(statements):
         raise ResourceNotFoundException(f"Statement {sid} is not found in resource policy.")
     policy["statements"] = kept

@@ -19,7 +19,10 @@ invocations (invoke_ops.py), aliases (alias_ops.py), account settings, tags and 
 settings (event_invoke_config.py), function URL configurations and the HTTP requests on the URLs
 (function_url_ops.py, function_url_http.py), event source mappings (esm_ops.py; their SQS and
 DynamoDB Streams pollers in pollers.py), InvokeWithResponseStream (stream_ops.py, framing in
-event_stream.py).
+event_stream.py), layer version permissions (layer_policy_ops.py), Get/Put/DeleteResourcePolicy
+(resource_policy_ops.py), provisioned concurrency (provisioned_ops.py), recursion, runtime
+management and scaling configs (function_settings_ops.py) and code signing configs
+(code_signing_ops.py).
 
 Sibling providers: the app calls :meth:`LambdaProvider.attach` with every provider once all are
 started; the pollers use the SQS and DynamoDB Streams providers' public methods (no HTTP), and the
@@ -59,6 +62,7 @@ from awsemu.services.lambda_.checks import (
     user_environment,
 )
 from awsemu.services.lambda_.code import CodeStore, Package, check_zip, fetch_from_s3
+from awsemu.services.lambda_.code_signing_ops import CodeSigningOperations
 from awsemu.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
@@ -67,6 +71,7 @@ from awsemu.services.lambda_.errors import (
 )
 from awsemu.services.lambda_.esm_ops import EventSourceMappingOperations
 from awsemu.services.lambda_.event_invoke_config import EventInvokeConfigOperations
+from awsemu.services.lambda_.function_settings_ops import FunctionSettingsOperations
 from awsemu.services.lambda_.function_url_ops import FunctionUrlOperations
 from awsemu.services.lambda_.functions import (
     LATEST,
@@ -82,16 +87,20 @@ from awsemu.services.lambda_.hot_reload import fingerprint, local_code_dir
 from awsemu.services.lambda_.invoke import Caller, Invoker, root_access_key
 from awsemu.services.lambda_.invoke_ops import InvokeOperations
 from awsemu.services.lambda_.layer_ops import LayerOperations
+from awsemu.services.lambda_.layer_policy_ops import LayerPolicyOperations
 from awsemu.services.lambda_.policy import PolicyOperations
 from awsemu.services.lambda_.pollers import PollerSet
 from awsemu.services.lambda_.pool import Pool
+from awsemu.services.lambda_.provisioned_ops import ProvisionedConcurrencyOperations
+from awsemu.services.lambda_.resource_policy_ops import ResourcePolicyOperations
 from awsemu.services.lambda_.stream_ops import ResponseStreamOperations
 from awsemu.services.lambda_.version_ops import VersionOperations
 
 
 class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, AccountOperations, LayerOperations,
-                     PolicyOperations, EventInvokeConfigOperations, FunctionUrlOperations, EventSourceMappingOperations,
-                     ResponseStreamOperations, Provider):
+                     LayerPolicyOperations, PolicyOperations, ResourcePolicyOperations, EventInvokeConfigOperations,
+                     FunctionUrlOperations, EventSourceMappingOperations, ResponseStreamOperations,
+                     ProvisionedConcurrencyOperations, FunctionSettingsOperations, CodeSigningOperations, Provider):
     service_name = "lambda"
 
     def __init__(self, storage: Any, config: Any) -> None:
