@@ -39,6 +39,8 @@ class Config:
     lambda_idle_seconds: float = 300.0  # idle execution environments are reaped after this
     lambda_fork_server: bool = True  # False: start each environment as a fresh interpreter
     lambda_retry_seconds: float = 1.0  # first retry delay of async invokes
+    lambda_sandbox: str = "auto"  # auto | bwrap | none: execution environments in a bubblewrap sandbox
+    lambda_sandbox_share: str = ""  # host directories (":"-separated) sandboxed functions may read and write
     services: tuple[str, ...] = ("s3", "dynamodb", "dynamodbstreams", "sqs", "lambda", "iam", "sts")
 
     # Environment variable name of each setting (for the README table and the CLI).
@@ -88,6 +90,11 @@ def coerce(name: str, raw: str) -> object:
         low = raw.strip().lower()
         if low not in ("flush", "fsync"):
             raise ValueError(f"durability must be flush or fsync; got {raw!r}")
+        return low
+    if name == "lambda_sandbox":
+        low = raw.strip().lower()
+        if low not in ("auto", "bwrap", "none"):
+            raise ValueError(f"lambda sandbox must be auto, bwrap or none; got {raw!r}")
         return low
     if name == "services":
         return tuple(s.strip() for s in raw.split(",") if s.strip())

@@ -1,7 +1,9 @@
 """Lambda figures: control plane, cold and warm invokes, fork server vs interpreter start, memory.
 
-Two servers run side by side: one with the fork server (the default) and one with
-``AWSEMU_LAMBDA_FORK_SERVER=0`` (each environment a new interpreter). Invokes go through boto3
+Two servers run side by side, as plain processes (``AWSEMU_LAMBDA_SANDBOX=none``): one with the fork
+server (the default) and one with ``AWSEMU_LAMBDA_FORK_SERVER=0`` (each environment a new
+interpreter). A third runs in the bubblewrap sandbox (``AWSEMU_LAMBDA_SANDBOX=bwrap``, when ``bwrap``
+is installed) for the sandbox rows. Invokes go through boto3
 (what users run), so every figure includes the client's signing and parsing; the warm invoke is
 also measured with a raw keep-alive HTTP client to show the server's own share.
 
@@ -17,7 +19,13 @@ also measured with a raw keep-alive HTTP client to show the server's own share.
   cold invoke of its SnapStart version (forked from the template initialized at PublishVersion, which
   is given 1 s to finish first), median of 5 functions;
 - nodejs20.x on the local node: cold invoke (a node process start, no fork server), median of 5, and
-  warm invoke p50 over 200 (skipped, with a row saying so, when no node is installed).
+  warm invoke p50 over 200 (skipped, with a row saying so, when no node is installed);
+- bubblewrap sandbox: the first cold invoke of a function (a sandboxed fork server starts for its
+  code: bwrap, interpreter, then the fork; it preloads the SDK once idle, and each is given 1.5 s
+  for that before the next measure), median of 5; a cold invoke once that fork
+  server runs (UpdateFunctionConfiguration retires the environment, the code stays), median of 10;
+  warm p50/p99 over 200; 20 concurrent cold invokes once the fork server runs; nodejs20.x cold
+  (bwrap + node start). Only these rows: ``python -c "import bench.lambda_ as b; b.sandbox_only()"``.
 """
 
 from __future__ import annotations
@@ -104,6 +112,11 @@ class Bench:
         time.sleep(1.0)  # the template's init (0.3 s) runs in the background after PublishVersion
         return self.invoke(name), self.invoke(name, version)
 
+    def retire(self, name: str) -> None:
+        """A configuration change: the function's environments are retired, its code (and so its
+        sandboxed fork server) stays."""
+        self.lam.update_function_configuration(FunctionName=name, Description=uuid.uuid4().hex)
+
     def invoke(self, name: str, qualifier: str = "$LATEST") -> float:
         started = time.perf_counter()
         out = self.lam.invoke(FunctionName=name, Payload=b'{"k": 1}', Qualifier=qualifier)
@@ -169,10 +182,58 @@ def raw_warm(endpoint: str, name: str, n: int = 200) -> list[float]:
     return times
 
 
+def sandbox_rows() -> list[tuple[str, str]]:
+    """The bubblewrap rows, next to the same measures on plain processes in the same run."""
+    if not shutil.which("bwrap"):
+        return [("bubblewrap sandbox", "not measured: no bwrap installed")]
+    rows: list[tuple[str, str]] = []
+    servers = {mode: ServerProcess(env={"AWSEMU_LAMBDA_SANDBOX": mode, "AWSEMU_LOG_LEVEL": "warning"})
+               for mode in ("bwrap", "none")}
+    try:
+        for server in servers.values():
+            server.start()
+        for mode, server in servers.items():
+            b = Bench(server)
+            b.invoke(b.create()[0])  # the plain fork server is up (nothing to warm in the sandbox)
+            firsts, colds, names = [], [], []
+            for _ in range(5):
+                name, _ = b.create(PLAIN + f"# {uuid.uuid4().hex}\n")  # code of its own: a fork server of its own
+                names.append(name)
+                firsts.append(b.invoke(name))
+                time.sleep(1.5)  # its fork server preloads the SDK once idle: not on the next one's time
+            for i in range(10):
+                name = names[i % len(names)]
+                b.retire(name)
+                colds.append(b.invoke(name))
+            rows.append((f"[{mode}] first cold invoke of a function, median of 5 (ms)", _ms(statistics.median(firsts))))
+            rows.append((f"[{mode}] cold invoke, fork server of its code running, median of 10 (ms)",
+                         _ms(statistics.median(colds))))
+            name = names[0]
+            b.invoke(name)
+            warm = [b.invoke(name) for _ in range(200)]
+            rows.append((f"[{mode}] warm invoke p50, boto3, 200 sequential (ms)", _ms(_pct(warm, 0.5))))
+            rows.append((f"[{mode}] warm invoke p99, boto3, 200 sequential (ms)", _ms(_pct(warm, 0.99))))
+            b.retire(name)
+            rows.append((f"[{mode}] 20 concurrent invokes, all cold, fork server running: wall (ms)",
+                         _ms(b.concurrent(name))))
+            if shutil.which("node"):
+                colds = [b.invoke(b.create_node()) for _ in range(5)]
+                rows.append((f"[{mode}] nodejs20.x cold invoke, median of 5 (ms)", _ms(statistics.median(colds))))
+    finally:
+        for server in servers.values():
+            server.close()
+    return rows
+
+
+def sandbox_only() -> None:
+    _print(sandbox_rows())
+
+
 def main() -> None:
     rows: list[tuple[str, str]] = []
-    fork = ServerProcess(env={"AWSEMU_LOG_LEVEL": "warning"})
-    plain = ServerProcess(env={"AWSEMU_LAMBDA_FORK_SERVER": "0", "AWSEMU_LOG_LEVEL": "warning"})
+    fork = ServerProcess(env={"AWSEMU_LAMBDA_SANDBOX": "none", "AWSEMU_LOG_LEVEL": "warning"})
+    plain = ServerProcess(env={"AWSEMU_LAMBDA_SANDBOX": "none", "AWSEMU_LAMBDA_FORK_SERVER": "0",
+                               "AWSEMU_LOG_LEVEL": "warning"})
     try:
         fork.start()
         plain.start()
@@ -237,6 +298,11 @@ def main() -> None:
     finally:
         fork.close()
         plain.close()
+    rows += sandbox_rows()
+    _print(rows)
+
+
+def _print(rows: list[tuple[str, str]]) -> None:
     print("| measure | value |")
     print("|---|---|")
     for label, value in rows:

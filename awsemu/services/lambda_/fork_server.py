@@ -10,14 +10,16 @@ imports — the local analogue of Lambda's snapshot start.
 
 Protocol on stdin/stdout, one JSON object per line:
 
-    -> {"id": 7, "env": {...}, "cwd": "/task", "log": "/path/log", "tmp": "/path/tmp",
-        "memory_mb": 128, "argv": null | ["/task/bootstrap"], "paths": ["/task", "/opt/python"]}
+    -> {"id": 7, "env": {...}, "cwd": "/task", "log": "/path/log", "memory_mb": 128,
+        "argv": null | ["/task/bootstrap"], "paths": ["/task", "/opt/python"],
+        "private_tmp": false, "tmp_mb": 512, "shares": []}
     <- {"id": 7, "pid": 4242}                 (or {"id": 7, "error": "..."})
     <- {"exit": 4242, "status": -9}           (whenever an environment ends; -N = killed by signal N)
 
 The child starts a new session (so the server can kill the environment with its subprocesses),
 dies with the fork server (PR_SET_PDEATHSIG), writes stdout/stderr to its log file, gets exactly
-the given environment variables, and either runs the Python runtime loop (``argv`` null) or
+the given environment variables, gets a /tmp of its own when ``private_tmp`` (a sandboxed fork
+server's child: :func:`private_tmp`, see sandbox.py), and either runs the Python runtime loop (``argv`` null) or
 ``execve``s the custom runtime's bootstrap. The fork server exits when stdin closes.
 
 SnapStart templates: a request with ``"template": ADDRESS`` forks a child that runs the function's
@@ -42,6 +44,10 @@ from typing import Any
 import python_runtime
 
 PR_SET_PDEATHSIG = 1
+IDLE_PRELOAD_S = 0.2
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
 
 _out_fd = 1  # where _send writes: stdout of the fork server, the socket of a template
 _conn_fd = -1  # a template's socket (its children close it)
@@ -73,6 +79,54 @@ def _set_pdeathsig() -> None:
         pass
 
 
+def private_tmp(size_mb: int, keep: list[str]) -> bool:
+    """Give this process a /tmp of its own: a new mount namespace (inside a new user namespace that
+    maps our own uid and gid when we lack CAP_SYS_ADMIN) with a fresh tmpfs on /tmp. The directories
+    in ``keep`` that lived under the old /tmp (shared host directories) are bound again on top.
+    Used in a sandboxed fork server's children (sandbox.py); False when the host allows no such thing."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWNS) != 0:
+        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+            return False
+        try:
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
+        except OSError:
+            return False
+    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    # Hold the shared directories (mounts of this new namespace) before the new /tmp covers them.
+    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep
+            if path.startswith("/tmp/") and os.path.isdir(path)]
+    try:
+        if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size_mb}m".encode()) != 0:
+            return False
+        for path, fd in held:
+            os.makedirs(path, exist_ok=True)
+            libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None)
+        return True
+    finally:
+        for _, fd in held:
+            os.close(fd)
+
+
+def _probe(shares: list[str]) -> None:
+    """``fork_server.py --probe [SHARED_DIR...]`` (sandbox.py runs it in bwrap): can a forked child
+    get a /tmp of its own, with the shared directories still there?"""
+    pid = os.fork()
+    if pid == 0:
+        ok = private_tmp(16, shares) and all(os.path.isdir(path) for path in shares)
+        if ok:
+            with open("/tmp/probe", "w") as f:
+                f.write("mine")
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    private = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and not os.path.exists("/tmp/probe")
+    print("private-tmp" if private else "shared-tmp")
+
+
 def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -89,6 +143,8 @@ def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
     os.dup2(log, 2)
     os.close(log)
     os.close(null)
+    if request.get("private_tmp"):
+        private_tmp(int(request.get("tmp_mb", 512)), list(request.get("shares") or []))
     env: dict[str, str] = request["env"]
     os.environ.clear()
     os.environ.update(env)
@@ -168,14 +224,23 @@ def _reap() -> None:
         _send({"exit": pid, "status": code})
 
 
-def serve(in_fd: int = 0, preload: bool = True) -> None:
-    """Answer spawn requests read from ``in_fd`` until it closes (replies go to ``_out_fd``)."""
-    if preload:
-        _preload()
+def _freeze() -> None:
     # Everything imported so far lives as long as the fork server: keep the collector away from it,
     # so neither it nor a child's collections touch (and copy-on-write) those pages.
     gc.collect()
     gc.freeze()
+
+
+def serve(in_fd: int = 0, preload: bool = True, preload_when_idle: bool = False) -> None:
+    """Answer spawn requests read from ``in_fd`` until it closes (replies go to ``_out_fd``).
+
+    ``preload_when_idle``: answer at once, and preload once no request came for IDLE_PRELOAD_S (a
+    sandboxed fork server serves one function's code: its first cold start should not wait for the
+    SDK its handler may never import; the environments forked after the preload get it for free)."""
+    if preload and not preload_when_idle:
+        _preload()
+    _freeze()
+    pending_preload = preload and preload_when_idle
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
@@ -186,9 +251,13 @@ def serve(in_fd: int = 0, preload: bool = True) -> None:
     _send({"ready": os.getpid()})
     while True:
         try:
-            readable, _, _ = select.select([in_fd, wake_r], [], [])
+            readable, _, _ = select.select([in_fd, wake_r], [], [], IDLE_PRELOAD_S if pending_preload else None)
         except InterruptedError:
             continue
+        if not readable and pending_preload:
+            pending_preload = False
+            _preload()
+            _freeze()
         if wake_r in readable:
             try:
                 os.read(wake_r, 4096)
@@ -210,6 +279,10 @@ def serve(in_fd: int = 0, preload: bool = True) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--probe"]:
+        _probe(sys.argv[2:])
+        sys.exit(0)
+    lazy = "--preload-when-idle" in sys.argv
     if sys.argv[1:2] == ["--sdk"]:
         sys.path.append(sys.argv[2])
-    serve()
+    serve(preload_when_idle=lazy)

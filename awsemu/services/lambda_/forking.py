@@ -41,7 +41,10 @@ class EnvironmentFailed(Exception):
 
 @dataclass
 class EnvSpec:
-    """How to start an environment: its variables, code directory, and runtime entry point."""
+    """How to start an environment: its variables, code directory, and runtime entry point.
+
+    ``task_root``, ``argv`` and ``paths`` are as the environment sees them (``/var/task``... in a
+    sandbox); ``code_dir`` and ``opt_dir`` are the host's directories of the code and merged layers."""
 
     env: dict[str, str]
     task_root: str
@@ -49,15 +52,34 @@ class EnvSpec:
     argv: list[str] | None = None  # custom runtime: the bootstrap; None: the Python runtime loop
     paths: list[str] = field(default_factory=list)  # sys.path head for the Python runtime
     interpreter: str | None = None  # the Python that runs the runtime loop (None: the server's)
+    code_dir: str = ""
+    opt_dir: str | None = None
+    tmp_mb: int = 512  # EphemeralStorage: the size of a sandboxed environment's /tmp
+
+
+@dataclass
+class SandboxView:
+    """A sandboxed fork server's side of the sandbox: its environments' folders (``host``) appear at
+    ``inside`` (sandbox.ENV_DIRS), and each forked child mounts a /tmp of its own when ``private_tmp``."""
+
+    host: Path
+    inside: str
+    private_tmp: bool
+    shares: list[str]
+
+    def path(self, env_dir: Path) -> str:
+        return f"{self.inside}/{env_dir.relative_to(self.host)}"
 
 
 class ForkServer:
     """A process speaking fork_server.py's protocol: a fork server over its stdin/stdout."""
 
-    def __init__(self, on_exit: Any, on_lost: Any, argv: list[str] | None = None) -> None:
+    def __init__(self, on_exit: Any, on_lost: Any, argv: list[str] | None = None,
+                 view: SandboxView | None = None) -> None:
         self.on_exit = on_exit
         self.on_lost = on_lost  # called with this object when the process is gone
         self.argv = argv or [sys.executable, str(FORK_SERVER_SCRIPT)]
+        self.view = view  # None: not sandboxed
         self.proc: asyncio.subprocess.Process | None = None
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
@@ -110,7 +132,7 @@ class ForkServer:
             self.on_lost(self)  # their exits will never be reported: PDEATHSIG killed them
 
     def describe(self) -> str:
-        return self.argv[0]
+        return self.argv[0] if self.view is None else f"sandboxed {self.view.host.name}"
 
     async def spawn(self, spec: EnvSpec, env_dir: Path, template: str | None = None) -> int:
         await self.ensure_started()
@@ -118,8 +140,11 @@ class ForkServer:
         call_id = next(self._ids)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._calls[call_id] = future
-        request = {"id": call_id, "env": spec.env, "cwd": spec.task_root, "log": str(env_dir / "log"),
+        log_path = self.view.path(env_dir / "log") if self.view is not None else str(env_dir / "log")
+        request = {"id": call_id, "env": spec.env, "cwd": spec.task_root, "log": log_path,
                    "memory_mb": spec.memory_mb, "argv": spec.argv, "paths": spec.paths, "template": template}
+        if self.view is not None and self.view.private_tmp:
+            request.update(private_tmp=True, tmp_mb=spec.tmp_mb, shares=self.view.shares)
         self.writer.write((json.dumps(request) + "\n").encode())
         return await future
 
@@ -152,7 +177,7 @@ class Template(ForkServer):
     no path length limit) and forks that version's environments on request."""
 
     def __init__(self, on_exit: Any, on_lost: Any, parent: ForkServer, spec: EnvSpec, env_dir: Path) -> None:
-        super().__init__(on_exit, on_lost, parent.argv)
+        super().__init__(on_exit, on_lost, parent.argv, parent.view)
         self.parent = parent
         self.spec = spec
         self.dir = env_dir
@@ -175,8 +200,10 @@ class Template(ForkServer):
         address = f"\0awsemu-snapstart-{uuid.uuid4().hex}"
         listener = await asyncio.start_unix_server(on_connect, path=address, limit=1 << 20)
         try:
-            (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
-            self.spec.env = {**self.spec.env, "TMPDIR": str(self.dir / "tmp")}
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if self.view is None:  # a sandboxed template has its /tmp (a fresh one per forked child too)
+                (self.dir / "tmp").mkdir(exist_ok=True)
+                self.spec.env = {**self.spec.env, "TMPDIR": str(self.dir / "tmp")}
             self.template_pid = await self.parent.spawn(self.spec, self.dir, template=address)
             self.reader, self.writer = await asyncio.wait_for(connected, SNAPSTART_INIT_TIMEOUT_S)
         except BaseException:

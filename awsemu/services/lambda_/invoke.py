@@ -39,10 +39,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from awsemu.services.base import ServiceError
-from awsemu.services.lambda_ import layers, node_runtime
+from awsemu.services.lambda_ import interpreters, layers, node_runtime, sandbox
 from awsemu.services.lambda_.errors import TooManyRequestsException, throttled
 from awsemu.services.lambda_.functions import VersionConfig
 from awsemu.services.lambda_.forking import EnvironmentFailed, EnvSpec
@@ -91,7 +92,8 @@ def _iso_now() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def environment_variables(config: VersionConfig, task_root: str, caller: Caller) -> dict[str, str]:
+def environment_variables(config: VersionConfig, task_root: str, caller: Caller,
+                          runtime_dir: str | None = None) -> dict[str, str]:
     """The variables Lambda sets (users cannot override the reserved ones), plus the user's."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -109,7 +111,7 @@ def environment_variables(config: VersionConfig, task_root: str, caller: Caller)
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
         "_HANDLER": config.handler,
         "LAMBDA_TASK_ROOT": task_root,
-        "LAMBDA_RUNTIME_DIR": task_root,
+        "LAMBDA_RUNTIME_DIR": runtime_dir or task_root,
         "AWS_REGION": config.region,
         "AWS_DEFAULT_REGION": config.region,
         "AWS_ACCESS_KEY_ID": root_access_key(config.account),
@@ -223,13 +225,25 @@ class Invoker:
         return result
 
     async def _spec(self, config: VersionConfig, caller: Caller, request_id: str) -> "EnvSpec | InvokeResult":
-        """How to start an environment of ``config`` (or the error its runtime cannot start with)."""
-        task_root, opt = await self.prepare_code(config)
+        """How to start an environment of ``config`` (or the error its runtime cannot start with).
+
+        In a sandbox (sandbox.py) the environment sees its code at /var/task and its layers at /opt;
+        otherwise it sees the host's directories of both."""
+        code_dir, opt_dir = await self.prepare_code(config)
+        try:
+            box = await self.pool.isolation()
+        except EnvironmentFailed as failure:
+            return InvokeResult(json.dumps({"errorMessage": failure.message, "errorType": failure.error_type}).encode(),
+                                config.version, "Unhandled", error_type=failure.error_type)
+        task_root = code_dir if box is None else sandbox.TASK_ROOT
+        opt = opt_dir if box is None or opt_dir is None else Path(sandbox.OPT)
         argv = None
         interpreter = None
         if config.runtime in node_runtime.NODE_RUNTIMES:
             argv = await asyncio.to_thread(node_runtime.argv_for, config.runtime,
                                            self.pool.envs_dir.parent / "runtimes", config.memory_size)
+            if argv is not None and box is not None:  # the client script as the sandbox sees it
+                argv[-1] = f"{sandbox.RUNTIMES}/{Path(argv[-1]).name}"
             if argv is None:
                 error_type, message = node_runtime.UNAVAILABLE
                 return InvokeResult(json.dumps({
@@ -238,24 +252,28 @@ class Invoker:
         elif config.is_python:
             interpreter = await self.pool.interpreter_for(config.runtime)
         else:
-            argv = [_bootstrap(task_root, opt)]
+            argv = [_bootstrap(code_dir, opt_dir)]
+            if argv[0] and box is not None:
+                argv = [(sandbox.TASK_ROOT if argv[0].startswith(code_dir + os.sep) else sandbox.OPT) + "/bootstrap"]
             if not argv[0]:
                 return InvokeResult(json.dumps({
                     "errorMessage": f"RequestId: {request_id} Error: Couldn't find valid bootstrap(s): "
                                     "[/var/task/bootstrap /opt/bootstrap]",
                     "errorType": "Runtime.InvalidEntrypoint",
                 }).encode(), config.version, "Unhandled", error_type="Runtime.InvalidEntrypoint")
-        variables = environment_variables(config, task_root, caller)
+        variables = environment_variables(config, task_root, caller, sandbox.RUNTIME_DIR if box else None)
         if argv is not None and config.runtime in node_runtime.NODE_RUNTIMES and opt is not None:
             variables["NODE_PATH"] = node_runtime.node_path(opt) or ""
         paths = [task_root]
         if opt is not None:
-            where = layers.runtime_paths(opt)
+            where = layers.runtime_paths(opt, interpreters.runtime_version(config.runtime))
             paths += where["sys.path"]
             for name in ("PATH", "LD_LIBRARY_PATH"):
                 variables[name] = os.pathsep.join(where[name] + ([variables[name]] if variables.get(name) else []))
             variables["AWSEMU_LAMBDA_OPT"] = str(opt)
-        return EnvSpec(variables, task_root, config.memory_size, argv=argv, paths=paths, interpreter=interpreter)
+        return EnvSpec(variables, task_root, config.memory_size, argv=argv, paths=paths, interpreter=interpreter,
+                       code_dir=code_dir, opt_dir=str(opt_dir) if opt_dir is not None else None,
+                       tmp_mb=config.ephemeral_storage)
 
     async def snapshot(self, config: VersionConfig, caller: Caller) -> None:
         """SnapStart at PublishVersion: run the version's init once, in its template."""
@@ -344,6 +362,7 @@ def _bootstrap(task_root: str, opt: Any) -> str:
 
 
 def _max_memory_mb(pid: int) -> int:
+    pid = _sandboxed_process(pid)
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
@@ -353,3 +372,15 @@ def _max_memory_mb(pid: int) -> int:
         pass
     return 0
 
+
+def _sandboxed_process(pid: int) -> int:
+    """The runtime behind a ``bwrap`` process (node and custom runtimes in the sandbox), else ``pid``."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            if f.read().strip() != "bwrap":
+                return pid
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = f.read().split()
+        return int(children[0]) if children else pid
+    except (OSError, ValueError):
+        return pid

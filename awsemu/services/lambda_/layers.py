@@ -8,13 +8,14 @@ Records on lsm::
 
 A layer version's zip is a blob referenced by ``lambda-layer:<acct>:<region>:<layer>:<n>``.
 
-In AWS a function's layers are extracted, in order, into ``/opt``. awsemu's environments are
-ordinary local processes that cannot own ``/opt``, so the layers of a function are merged, in order
-(a later layer overwrites a file of an earlier one, as in AWS), into
-``<data>/lambda/opt/<digest of the layer list>/``, and the runtime paths that point into ``/opt`` in
-AWS point there instead: ``python/`` and ``python/lib/pythonX.Y/site-packages/`` on ``sys.path``,
-``bin/`` on ``PATH``, ``lib/`` on ``LD_LIBRARY_PATH``; ``AWSEMU_LAMBDA_OPT`` names the directory.
-Code that opens a literal ``/opt/...`` path does not find its layer (a documented difference).
+In AWS a function's layers are extracted, in order, into ``/opt``. awsemu merges the layers of a
+function, in order (a later layer overwrites a file of an earlier one, as in AWS), into
+``<data>/lambda/opt/<digest of the layer list>/``. In the bubblewrap sandbox (sandbox.py) that
+directory is ``/opt``, read-only, and the runtime paths are AWS's: ``/opt/python`` and
+``/opt/python/lib/pythonX.Y/site-packages`` on ``sys.path``, ``/opt/bin`` on ``PATH``, ``/opt/lib`` on
+``LD_LIBRARY_PATH``, ``/opt/nodejs/node_modules`` on ``NODE_PATH``. As plain processes the same paths
+point into the merged directory instead, which ``AWSEMU_LAMBDA_OPT`` names; code that opens a literal
+``/opt/...`` path finds its layer only in the sandbox.
 """
 
 from __future__ import annotations
@@ -196,9 +197,10 @@ def opt_dir(root: Path, layers: list[dict[str, Any]], read_zip: Any) -> Path:
     return target
 
 
-def runtime_paths(opt: Path) -> dict[str, list[str]]:
-    """Where the runtime looks inside the merged layers (AWS's /opt layout)."""
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+def runtime_paths(opt: Path, python_version: str | None = None) -> dict[str, list[str]]:
+    """Where the runtime looks inside the merged layers (AWS's /opt layout); ``python_version``
+    ("3.12") names the site-packages folder (default: the server's Python)."""
+    version = f"python{python_version or '%d.%d' % sys.version_info[:2]}"
     return {
         "sys.path": [str(opt / "python"), str(opt / "python" / "lib" / version / "site-packages")],
         "PATH": [str(opt / "bin")],

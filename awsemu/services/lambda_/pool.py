@@ -2,9 +2,10 @@
 
 An :class:`Environment` is one local process bound to one function version and configuration (its
 ``key``), plus the Runtime API endpoint it talks to (runtime_api.py). It is *warm* between
-invocations: the process stays, and with it the handler module's globals and its ``/tmp``
-(``TMPDIR``, a private directory). The :class:`Pool` keeps idle environments per key, hands one to
-each invocation (or starts one: a cold start), takes it back afterwards, and kills
+invocations: the process stays, and with it the handler module's globals and its ``/tmp`` (a
+tmpfs of its own in the sandbox; as plain processes ``TMPDIR``, a private directory). The
+:class:`Pool` keeps idle environments per key, hands one to each invocation (or starts one: a cold
+start), takes it back afterwards, and kills
 
 - environments idle longer than ``idle_seconds`` (``AWSEMU_LAMBDA_IDLE_SECONDS``, default 300),
 - an environment whose invocation timed out (the whole process group: its children die too),
@@ -21,6 +22,14 @@ environments; a template ends once its last environment has ended, and the versi
 start makes a new one (so that one cold start pays the init again). ``AWSEMU_LAMBDA_FORK_SERVER=0``
 falls back to a plain interpreter start per environment (the benchmark compares both; SnapStart is
 then off). Custom runtimes (``provided.*``) are forked and then ``exec`` their ``bootstrap``.
+
+In the bubblewrap sandbox (sandbox.py, decided once in the background: :meth:`Pool.isolation`) a
+fork server sees one code directory at /var/task, so there is one per (interpreter, code, layers),
+started inside ``bwrap`` at the first cold start of that code (it preloads the SDK once idle). Its
+environments' folders (log files) live under its own folder, the only host folder it can write.
+The sandboxed fork servers that fork nothing are closed after ``idle_seconds``, and beyond the
+SPARE_SANDBOXED_SERVERS most recently used at once. Node and custom runtimes start one ``bwrap``
+process per environment instead (no fork server), with the same view.
 
 Everything here runs on the server's event loop; nothing blocks it but a ``stat`` or a ``kill``.
 """
@@ -41,8 +50,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from awsemu.services.lambda_ import interpreters
-from awsemu.services.lambda_.forking import FORK_SERVER_SCRIPT, EnvironmentFailed, EnvSpec, ForkServer, Template
+from awsemu.services.lambda_ import interpreters, sandbox
+from awsemu.services.lambda_.forking import (
+    FORK_SERVER_SCRIPT,
+    EnvironmentFailed,
+    EnvSpec,
+    ForkServer,
+    SandboxView,
+    Template,
+)
+from awsemu.services.lambda_.sandbox import Sandbox, SandboxUnavailable
 from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent, RuntimeApiServer
 
 log = logging.getLogger("awsemu.lambda")
@@ -50,6 +67,7 @@ log = logging.getLogger("awsemu.lambda")
 HERE = Path(__file__).resolve().parent
 PYTHON_RUNTIME_SCRIPT = HERE / "python_runtime.py"
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
+SPARE_SANDBOXED_SERVERS = 4  # sandboxed fork servers kept without environments (the most recently used)
 
 
 @dataclass
@@ -211,10 +229,18 @@ def _signal_name(number: int) -> str:
 class Pool:
     """Idle environments per key, cold starts, reaping. One per provider, on the event loop."""
 
-    def __init__(self, envs_dir: Path, idle_seconds: float, use_fork_server: bool = True) -> None:
+    def __init__(self, envs_dir: Path, idle_seconds: float, use_fork_server: bool = True,
+                 sandbox_mode: str = "none", sandbox_share: str = "") -> None:
         self.envs_dir = envs_dir
         self.idle_seconds = idle_seconds
         self.use_fork_server = use_fork_server
+        self.sandbox_mode = sandbox_mode
+        self.sandbox_share = sandbox_share
+        self._isolation: asyncio.Future[Sandbox | None] | None = None  # sandbox.detect, run once
+        # sandboxed fork servers per (interpreter, code, layers), and when each last forked
+        self.sandboxed: dict[tuple[str, str, str | None], ForkServer] = {}
+        self._server_used: dict[ForkServer, float] = {}
+        self._template_starts: set[Template] = set()  # SnapStart templates running their init
         self.fork_server = ForkServer(self._exited, self._fork_server_lost)  # the server's interpreter
         self.fork_servers: dict[str, ForkServer] = {sys.executable: self.fork_server}
         self.interpreters: dict[str, asyncio.Future[str]] = {}  # runtime -> interpreter (resolved once)
@@ -230,19 +256,45 @@ class Pool:
         # exits reported before the spawn's own reply was handled (a runtime that dies at once)
         self._early_exits: dict[int, int] = {}
 
+    # -- isolation (sandbox.py) -------------------------------------------------------------------
+    def detect_isolation(self) -> None:
+        """Decide (in the background, once) whether environments run in a sandbox; it logs the answer."""
+        if self._isolation is None:
+            self._isolation = asyncio.ensure_future(asyncio.to_thread(
+                sandbox.detect, self.sandbox_mode, self.envs_dir.parent / "runtimes", self.sandbox_share))
+            self._isolation.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved below
+
+    async def isolation(self) -> Sandbox | None:
+        """The sandbox environments start in (None: plain processes); raises EnvironmentFailed when
+        AWSEMU_LAMBDA_SANDBOX=bwrap and bubblewrap cannot run."""
+        self.detect_isolation()
+        assert self._isolation is not None
+        try:
+            return await asyncio.shield(self._isolation)
+        except SandboxUnavailable as exc:
+            raise EnvironmentFailed("Runtime.Unavailable", str(exc)) from None
+
     def prewarm(self, runtime: str | None = None) -> None:
         """Start the fork server in the background (a function exists: invokes will come), and the
-        one of ``runtime``'s interpreter when that is another Python."""
+        one of ``runtime``'s interpreter when that is another Python. Sandboxed fork servers are made
+        per function code, at its first cold start: nothing to prewarm then."""
+        self.detect_isolation()
         if self.use_fork_server and self._prewarm is None:
-            self._prewarm = asyncio.ensure_future(self.fork_server.ensure_started())
+            self._prewarm = asyncio.ensure_future(self._prewarm_unless_sandboxed(None))
             self._prewarm.add_done_callback(_log_failure)
         other_python = runtime is not None and interpreters.runtime_version(runtime) is not None
         if self.use_fork_server and other_python and runtime not in self.interpreters:
             assert runtime is not None
-            asyncio.ensure_future(self._prewarm_runtime(runtime)).add_done_callback(_log_failure)
+            asyncio.ensure_future(self._prewarm_unless_sandboxed(runtime)).add_done_callback(_log_failure)
 
-    async def _prewarm_runtime(self, runtime: str) -> None:
-        await self._fork_server_for(await self.interpreter_for(runtime)).ensure_started()
+    async def _prewarm_unless_sandboxed(self, runtime: str | None) -> None:
+        try:
+            if await self.isolation() is not None:
+                return
+        except EnvironmentFailed:
+            return
+        interpreter = sys.executable if runtime is None else await self.interpreter_for(runtime)
+        await self._fork_server_for(interpreter).ensure_started()
 
     async def interpreter_for(self, runtime: str) -> str:
         """The Python that runs ``runtime`` (looked up once per runtime, off the event loop)."""
@@ -272,6 +324,55 @@ class Pool:
             server = self.fork_servers[interpreter] = ForkServer(self._exited, self._fork_server_lost, argv)
         return server
 
+    async def _server_for(self, spec: EnvSpec) -> ForkServer:
+        """The fork server that forks ``spec``'s environments: the interpreter's, or in a sandbox the
+        one started for the spec's (interpreter, code, layers)."""
+        interpreter = spec.interpreter or sys.executable
+        box = await self.isolation()
+        if box is None:
+            return self._fork_server_for(interpreter)
+        key = (interpreter, spec.code_dir, spec.opt_dir)
+        server = self.sandboxed.get(key)
+        if server is None:
+            box.show(interpreter)
+            host = self.envs_dir / f"sandbox-{uuid.uuid4().hex}"
+            host.mkdir(parents=True)
+            argv = [interpreter, f"{sandbox.RUNTIME_DIR}/fork_server.py"]
+            sdk = self._sdk_dir(interpreter)
+            if sdk:  # the shared SDK folder, as the sandbox sees it
+                argv += ["--sdk", f"{sandbox.RUNTIMES}/{Path(sdk).relative_to(box.runtimes_dir)}"]
+            argv.append("--preload-when-idle")  # its first cold start must not wait for the SDK
+            command = box.command(argv, spec.code_dir, spec.opt_dir, tmp_mb=spec.tmp_mb, env_dir=str(host))
+            # what a forked child's fresh /tmp must bind again: shared folders, interpreters under /tmp
+            keep = box.shares + sorted(p for p in box.host_paths if p.startswith("/tmp/"))
+            view = SandboxView(host, sandbox.ENV_DIRS, box.tmp_per_environment, keep)
+            server = self.sandboxed[key] = ForkServer(self._exited, self._fork_server_lost, command, view)
+            self._server_used[server] = time.monotonic()
+            self._reap_sandboxed(time.monotonic() - self.idle_seconds)  # keep their number bounded
+        self._server_used[server] = time.monotonic()
+        return server
+
+    def _reap_sandboxed(self, cutoff: float) -> None:
+        """Close sandboxed fork servers that fork nothing any more: those idle since ``cutoff``, and
+        all but the SPARE_SANDBOXED_SERVERS most recently used of the rest (each is an interpreter)."""
+        busy = {env.forked_by for env in self.all if not env.dead}
+        busy |= {t.parent for t in busy if isinstance(t, Template)}
+        busy |= {f.result().parent for f in self.templates.values()
+                 if f.done() and not f.cancelled() and f.exception() is None and f.result() is not None}
+        busy |= {t.parent for t in self._template_starts}
+        unused = sorted(((self._server_used.get(s, 0.0), key) for key, s in self.sandboxed.items() if s not in busy),
+                        key=lambda item: item[0])
+        for rank, (used, key) in enumerate(reversed(unused)):
+            if used <= cutoff or rank >= SPARE_SANDBOXED_SERVERS:
+                self._close_sandboxed(key)
+
+    def _close_sandboxed(self, key: tuple[str, str, str | None]) -> None:
+        server = self.sandboxed.pop(key)
+        self._server_used.pop(server, None)
+        server.close_now()
+        if server.view is not None:
+            shutil.rmtree(server.view.host, ignore_errors=True)
+
     # -- SnapStart templates -------------------------------------------------------------------
     def snapshot(self, key: Hashable, spec: EnvSpec) -> "asyncio.Future[Template | None]":
         """The template of version ``key`` (started now unless it exists): resolves to None when its
@@ -284,8 +385,10 @@ class Pool:
     async def _start_template(self, key: Hashable, spec: EnvSpec) -> Template | None:
         if not self.use_fork_server:
             return None
-        parent = self._fork_server_for(spec.interpreter or sys.executable)
-        template = Template(self._exited, self._template_lost, parent, spec, self.envs_dir / uuid.uuid4().hex)
+        parent = await self._server_for(spec)
+        folder = parent.view.host if parent.view is not None else self.envs_dir
+        template = Template(self._exited, self._template_lost, parent, spec, folder / uuid.uuid4().hex)
+        self._template_starts.add(template)  # its fork server is in use (_reap_sandboxed)
         try:
             await template.ensure_started()
         except Exception as exc:  # noqa: BLE001 - any failure only costs the snapshot, not the invoke
@@ -294,6 +397,8 @@ class Pool:
             if self.templates.get(key) is asyncio.current_task():
                 self.templates.pop(key, None)
             return None
+        finally:
+            self._template_starts.discard(template)
         log.info("SnapStart template of %s ready (pid %d)", key, template.template_pid)
         return template
 
@@ -335,20 +440,25 @@ class Pool:
         """A cold start: spawn (from ``template`` when given: init already ran), then wait until the
         runtime polls ``next`` (or fails its init)."""
         self._ensure_reaper()
-        env_dir = self.envs_dir / uuid.uuid4().hex
-        env = Environment(key, env_dir)
-        env.tmp_dir.mkdir(parents=True)
-        address = await env.api.start()
-        spec.env = {**spec.env, "AWS_LAMBDA_RUNTIME_API": address, "TMPDIR": str(env.tmp_dir)}
+        box = await self.isolation()
+        server = None
+        if template is None and self.use_fork_server and (spec.argv is None or box is None):
+            server = await self._server_for(spec)  # sandboxed node and bootstraps start their own bwrap
+        forker = template or server
+        folder = forker.view.host if forker is not None and forker.view is not None else self.envs_dir
+        env = Environment(key, folder / uuid.uuid4().hex)
+        env.forked_by = forker  # from now on: the reaper must see its fork server is in use
         self.all.add(env)
         try:
-            if template is not None:
-                env.pid = await template.spawn(spec, env_dir)
-                env.forked_by = template
-            elif self.use_fork_server:
-                server = self._fork_server_for(spec.interpreter or sys.executable)
-                env.pid = await server.spawn(spec, env_dir)
-                env.forked_by = server
+            address = await env.api.start()
+            spec.env = {**spec.env, "AWS_LAMBDA_RUNTIME_API": address}
+            if box is None:  # a sandbox has a /tmp of its own
+                env.tmp_dir.mkdir(parents=True)
+                spec.env["TMPDIR"] = str(env.tmp_dir)
+            else:
+                env.dir.mkdir(parents=True)
+            if forker is not None:
+                env.pid = await forker.spawn(spec, env.dir)
             else:
                 env.pid = await self._spawn_plain(env, spec)
             self.by_pid[env.pid] = env
@@ -364,16 +474,26 @@ class Pool:
         return env
 
     async def _spawn_plain(self, env: Environment, spec: EnvSpec) -> int:
-        argv = spec.argv or [spec.interpreter or sys.executable, str(PYTHON_RUNTIME_SCRIPT)]
+        """A new process (an interpreter, node, or a bootstrap): in its own bwrap when sandboxed."""
+        box = await self.isolation()
+        script = str(PYTHON_RUNTIME_SCRIPT) if box is None else f"{sandbox.RUNTIME_DIR}/python_runtime.py"
+        argv = spec.argv or [spec.interpreter or sys.executable, script]
         variables = dict(spec.env)
         if spec.argv is None:  # the fork server sets sys.path itself; a new interpreter reads this
             sdk = self._sdk_dir(argv[0])
+            if sdk and box is not None:
+                sdk = f"{sandbox.RUNTIMES}/{Path(sdk).relative_to(box.runtimes_dir)}"
             paths = list(spec.paths) + ([sdk] if sdk else [])
             if paths:
                 variables["PYTHONPATH"] = os.pathsep.join(paths)
+        cwd = spec.task_root
+        if box is not None:
+            box.show(argv[0])
+            argv = box.command(argv, spec.code_dir, spec.opt_dir, tmp_mb=spec.tmp_mb)
+            cwd = spec.code_dir
         with open(env.log_path, "ab") as out:
             proc = await asyncio.create_subprocess_exec(
-                *argv, env=variables, cwd=spec.task_root, stdin=asyncio.subprocess.DEVNULL,
+                *argv, env=variables, cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
                 stdout=out, stderr=out, start_new_session=True,
             )
 
@@ -464,6 +584,7 @@ class Pool:
 
     def reap(self) -> int:
         cutoff = time.monotonic() - self.idle_seconds
+        self._reap_sandboxed(cutoff)
         reaped = 0
         for key, stack in list(self.idle.items()):
             for env in [e for e in stack if e.last_used <= cutoff]:
@@ -493,14 +614,14 @@ class Pool:
     def close_now(self) -> None:
         """Synchronous shutdown: kill every environment, let the fork server go (stdin EOF)."""
         self._drop_environments()
-        for server in self.fork_servers.values():
+        for server in [*self.fork_servers.values(), *self.sandboxed.values()]:
             server.close_now()
         for task in list(self._children):
             task.cancel()
 
     async def close(self) -> None:
         self._drop_environments()
-        for server in self.fork_servers.values():
+        for server in [*self.fork_servers.values(), *self.sandboxed.values()]:
             await server.close()
         for task in list(self._children):
             task.cancel()

@@ -10,7 +10,8 @@ drops its entries from the invoke path's read cache and retires its now stale en
 
 Settings (environment variables of the server): ``AWSEMU_LAMBDA_IDLE_SECONDS`` (idle environments
 live this long, default 300), ``AWSEMU_LAMBDA_FORK_SERVER`` (``0``: start each environment as a new
-interpreter instead of forking it), ``AWSEMU_LAMBDA_RETRY_SECONDS`` (first async retry delay).
+interpreter instead of forking it), ``AWSEMU_LAMBDA_RETRY_SECONDS`` (first async retry delay),
+``AWSEMU_LAMBDA_SANDBOX`` and ``AWSEMU_LAMBDA_SANDBOX_SHARE`` (isolation: sandbox.py).
 
 Functions (create, get, list, update, delete) and the helpers every topic shares are here; the
 operations of other topics are mixins: versions (version_ops.py), Invoke and its queued Event
@@ -116,6 +117,8 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
             self.envs_dir,
             idle_seconds=config.lambda_idle_seconds,
             use_fork_server=config.lambda_fork_server,
+            sandbox_mode=config.lambda_sandbox,
+            sandbox_share=config.lambda_sandbox_share,
         )
         self.invoker = Invoker(self.pool, self._prepare_code, self.db, retry_seconds=config.lambda_retry_seconds)
         self._lock = threading.RLock()
@@ -135,6 +138,7 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
         except RuntimeError:
             self.loop = None
         if self.loop is not None:
+            self.pool.detect_isolation()  # logs which isolation is in effect
             if self.store.has_functions():
                 self.pool.prewarm()
             for key, record in self.invoker.queued():
