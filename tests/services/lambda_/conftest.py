@@ -5,12 +5,12 @@ handlers in real execution environments. Names are unique per test so tests shar
 server without resetting it. Handlers and tests synchronise through files in ``tmp_path`` (the
 environments are local processes), never through sleeps. Environments run in the bubblewrap sandbox
 (sandbox.py) wherever ``bwrap`` works, which hides the host's /tmp: the session's temporary folder is
-shared with them (``AWSEMU_LAMBDA_SANDBOX_SHARE``, read by every server this session starts).
+shared with them (``AWSEMU_LAMBDA_SANDBOX_SHARE``, set in tests/conftest.py for every server the
+session starts).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -22,22 +22,6 @@ from botocore.config import Config as BotoConfig
 sys.path.insert(0, str(Path(__file__).parent))
 
 from lambda_helpers import ROLE, python_zip  # noqa: E402
-
-
-def _share_basetemp(config: pytest.Config) -> None:
-    factory = getattr(config, "_tmp_path_factory", None)  # set by pytest's tmp_path plugin at configure
-    if factory is not None and "AWSEMU_LAMBDA_SANDBOX_SHARE" not in os.environ:
-        os.environ["AWSEMU_LAMBDA_SANDBOX_SHARE"] = str(factory.getbasetemp())
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Runs when this conftest loads, before any server of the session starts (when it loads at
-    start-up, the tmp_path plugin may not be configured yet: then pytest_sessionstart does it)."""
-    _share_basetemp(config)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _share_basetemp(session.config)
 
 
 @pytest.fixture
