@@ -28,6 +28,14 @@ def request_bucket(request: WireRequest) -> str | None:
     return unquote(first) or None
 
 
+def addresses_object(request: WireRequest) -> bool:
+    """Whether a request names a key inside its bucket (``/bucket/key``, or ``/key`` on a bucket host)."""
+    path = request.raw_path.split("?", 1)[0].lstrip("/")
+    if request.host_bucket:
+        return bool(path)
+    return bool(path.split("/", 1)[1]) if "/" in path else False
+
+
 async def before_operation(
     request: WireRequest, provider: Any, make_context: Callable[[str], CallContext], ids: list[tuple[str, str]]
 ) -> WireResponse | None:
@@ -43,6 +51,7 @@ async def before_operation(
             request.headers.get("origin"),
             request.headers.get("access-control-request-method"),
             request.headers.get("access-control-request-headers"),
+            on_object=addresses_object(request),
         )
         return WireResponse(200, [*headers.items(), *ids, ("Content-Length", "0")], b"")
     content_type = request.headers.get("content-type") or ""

@@ -73,8 +73,13 @@ def rule_headers(rule: dict[str, Any], origin: str, requested: list[str], prefli
 
 
 def preflight(config: dict[str, Any] | None, origin: str | None, method: str | None,
-              request_headers: str | None) -> dict[str, str]:
-    """Headers of a 200 answer to a preflight, or the S3Error to answer instead."""
+              request_headers: str | None, *, on_object: bool = True) -> dict[str, str]:
+    """Headers of a 200 answer to a preflight, or the S3Error to answer instead.
+
+    ``on_object``: whether the preflight addresses an object (``/bucket/key``) rather than the
+    bucket. S3 names the resource in a refusal's ResourceType: OBJECT or BUCKET after the path
+    when no rule allows the request, but always BUCKET when the bucket has no CORS rules at all.
+    """
     if not origin:
         raise S3Error("Insufficient information. Origin request header needed.", code="BadRequest", status=400)
     if not method:
@@ -86,7 +91,7 @@ def preflight(config: dict[str, Any] | None, origin: str | None, method: str | N
     rule = match_rule(config["CORSRules"], origin, method, requested)
     if rule is None:
         raise S3Error(NOT_ALLOWED, code="AccessForbidden", status=403,
-                      fields={"Method": method, "ResourceType": "OBJECT"})
+                      fields={"Method": method, "ResourceType": "OBJECT" if on_object else "BUCKET"})
     return rule_headers(rule, origin, requested, preflight=True)
 
 

@@ -11,6 +11,9 @@ versioning.py      bucket versioning, object lock configuration, retention, lega
 config.py          tagging, ACLs, ownership controls, public access block, policy, CORS, encryption, website
 lifecycle.py       lifecycle configuration, x-amz-expiration, the expiry sweeper
 notifications.py   notification configuration, event outbox, delivery to SQS
+replication.py     replication configuration, replicas committed to destination buckets
+bucket_settings.py logging, request payment, accelerate configuration
+keyed_configs.py   analytics, inventory, metrics and intelligent-tiering configurations (by Id)
 =================  ==========================================================================
 
 State: lsm (layout in keys.py, records in records.py) and the blob store for bodies; the
@@ -27,15 +30,18 @@ from typing import Any
 
 from awsemu.services.base import Provider
 from awsemu.services.s3 import cors, keys
+from awsemu.services.s3.bucket_settings import BucketSettingsMixin
 from awsemu.services.s3.buckets import BucketsMixin
 from awsemu.services.s3.config import ConfigMixin
 from awsemu.services.s3.copy import CopyMixin
 from awsemu.services.s3.deletes import DeletesMixin
+from awsemu.services.s3.keyed_configs import KeyedConfigsMixin
 from awsemu.services.s3.lifecycle import LifecycleMixin
 from awsemu.services.s3.listing import ListingMixin
 from awsemu.services.s3.multipart import MultipartMixin
 from awsemu.services.s3.notifications import NotificationsMixin
 from awsemu.services.s3.objects import ObjectsMixin
+from awsemu.services.s3.replication import ReplicationMixin
 from awsemu.services.s3.store import S3Store
 from awsemu.services.s3.versioning import VersioningMixin
 
@@ -50,7 +56,10 @@ class S3Provider(
     VersioningMixin,
     ConfigMixin,
     LifecycleMixin,
+    ReplicationMixin,  # before NotificationsMixin: extends its _event_ops and deliver_outbox
     NotificationsMixin,
+    BucketSettingsMixin,
+    KeyedConfigsMixin,
     Provider,
 ):
     service_name = "s3"
@@ -89,6 +98,7 @@ class S3Provider(
             part = PartRecord.decode(v)
             if part.blob_id:
                 ops += self.store.blobs.unref_ops(part.blob_id, part_owner(str(keys.parse(k)[2]), part.number))
+        ops += self.replication_reset_ops()
         if ops:
             db.write_batch(ops)
         self.store.forget_cache()
@@ -103,14 +113,14 @@ class S3Provider(
     # --- gateway hooks for CORS (HTTP concerns, not S3 operations) -----------------------------
 
     def cors_preflight(self, bucket: str, origin: str | None, method: str | None,
-                       request_headers: str | None) -> dict[str, str]:
+                       request_headers: str | None, *, on_object: bool = True) -> dict[str, str]:
         """Headers of the 200 answer to ``OPTIONS /bucket[/key]``; raises the S3Error to answer."""
         rec = self.store.bucket(bucket)
         if rec is None:
             from awsemu.services.s3.errors import no_such_bucket
 
             raise no_such_bucket(bucket)
-        return cors.preflight(rec.config.get("cors"), origin, method, request_headers)
+        return cors.preflight(rec.config.get("cors"), origin, method, request_headers, on_object=on_object)
 
     def cors_headers(self, bucket: str | None, origin: str | None, method: str) -> dict[str, str]:
         """CORS headers for a real response to a request with an ``Origin`` header ({} if none)."""

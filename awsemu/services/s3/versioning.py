@@ -68,6 +68,10 @@ class VersioningMixin:
         if bucket.object_lock and status != "Enabled":
             raise InvalidBucketState(
                 "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+        if bucket.config.get("replication") and status != "Enabled":
+            raise InvalidBucketState(
+                "A replication configuration is present on this bucket, so you cannot change the versioning state. "
+                "To change the versioning state, first delete the replication configuration.")
         mfa = VersioningConfiguration.get("MFADelete")
         if mfa not in (None, "Enabled", "Disabled"):
             raise MalformedXML()
