@@ -36,6 +36,7 @@ class Config:
     dynamodb_shard_seconds: float = 4 * 3600.0  # stream shards roll over this often
     s3_lifecycle_interval: float = 60.0  # how often the lifecycle sweeper runs
     s3_lifecycle_day_seconds: float = 86400.0  # length of a lifecycle "day"
+    dynamodb_pitr_lag_seconds: float = 300.0  # LatestRestorableDateTime lags now by this (AWS: 5 minutes)
     lambda_idle_seconds: float = 300.0  # idle execution environments are reaped after this
     lambda_fork_server: bool = True  # False: start each environment as a fresh interpreter
     lambda_retry_seconds: float = 1.0  # first retry delay of async invokes

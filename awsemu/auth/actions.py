@@ -202,7 +202,11 @@ def _dynamodb(operation: str, params: Mapping[str, Any], account: str, region: s
         return [Authorization(action, params["StreamArn"], {}, _arn_account(params["StreamArn"]))]
     if params.get("ResourceArn"):
         return [Authorization(action, params["ResourceArn"], {}, _arn_account(params["ResourceArn"]))]
+    if params.get("BackupArn"):  # DescribeBackup, DeleteBackup, RestoreTableFromBackup: the backup
+        return [Authorization(action, params["BackupArn"], {}, _arn_account(params["BackupArn"]))]
     name = params.get("TableName")
+    if operation == "RestoreTableToPointInTime":  # the source table
+        name = params.get("SourceTableArn") or params.get("SourceTableName")
     if not name:
         return [Authorization(action, "*")]
     resource = table_arn(name)

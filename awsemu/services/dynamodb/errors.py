@@ -62,6 +62,30 @@ class TableNotFoundException(ServiceError):
     code = "TableNotFoundException"
 
 
+class TableAlreadyExistsException(ServiceError):
+    code = "TableAlreadyExistsException"
+
+
+class BackupNotFoundException(ServiceError):
+    code = "BackupNotFoundException"
+
+
+class BackupInUseException(ServiceError):
+    code = "BackupInUseException"
+
+
+class PointInTimeRecoveryUnavailableException(ServiceError):
+    code = "PointInTimeRecoveryUnavailableException"
+
+
+class InvalidRestoreTimeException(ServiceError):
+    code = "InvalidRestoreTimeException"
+
+
+class PolicyNotFoundException(ServiceError):
+    code = "PolicyNotFoundException"
+
+
 class ItemCollectionSizeLimitExceededException(ServiceError):
     code = "ItemCollectionSizeLimitExceededException"
 

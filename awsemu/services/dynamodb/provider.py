@@ -10,6 +10,11 @@
     streams.py       stream records written in the item's batch (streams_provider.py serves the API)
     store.py         the lsm data layer every write goes through (items + indexes + stats, one batch)
     backfill.py      builds a global secondary index added by UpdateTable, in the background
+    backups.py       CreateBackup, DescribeBackup, ListBackups, DeleteBackup, RestoreTableFromBackup (mixin)
+    point_in_time.py Update/DescribeContinuousBackups, RestoreTableToPointInTime, the change log (mixin)
+    snapshots.py     item images (backups, PITR bases) and restores into a new table
+    resource_policies.py  Put/Get/DeleteResourcePolicy, and the auth layer's resource_policy hook (mixin)
+    contributor_insights.py  Update/Describe/ListContributorInsights, the setting only (mixin)
 
 Accounts and regions are separate namespaces: a table is found by (account, region, name).
 """
@@ -22,15 +27,20 @@ import time
 from typing import Any
 
 from awsemu.services.base import CallContext, Provider
-from awsemu.services.dynamodb import batch, items, keys, reads, streams, table_update, tables, transactions
+from awsemu.services.dynamodb import batch, items, keys, reads, snapshots, streams, table_update, tables, transactions
 from awsemu.services.dynamodb.backfill import IndexBuilder
+from awsemu.services.dynamodb.backups import BackupOperations, expire_system_backups, sweep_unfinished_backups
+from awsemu.services.dynamodb.contributor_insights import ContributorInsightsOperations
+from awsemu.services.dynamodb.point_in_time import LAG_SECONDS, ChangeLog, PointInTimeOperations
+from awsemu.services.dynamodb.resource_policies import ResourcePolicyOperations
 from awsemu.services.dynamodb.partiql import execute as partiql
 from awsemu.services.dynamodb.store import TableStore
 
 log = logging.getLogger(__name__)
 
 
-class DynamoDBProvider(Provider):
+class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOperations, ContributorInsightsOperations,
+                       Provider):
     service_name = "dynamodb"
 
     def __init__(self, storage: Any, config: Any) -> None:
@@ -42,12 +52,20 @@ class DynamoDBProvider(Provider):
         self.sweep_interval = config.dynamodb_ttl_interval
         self.store.creating_seconds = config.dynamodb_create_seconds
         self.index_builder = IndexBuilder(self.store)
+        self.change_log = ChangeLog(self.store)
+        # LatestRestorableDateTime trails now by this much (AWS: "typically 5 minutes").
+        self.pitr_lag_seconds = float(getattr(config, "dynamodb_pitr_lag_seconds", LAG_SECONDS))
+        self.store.drop_hooks += [self.on_table_drop, self.drop_policies, self.drop_contributor_insights]
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
 
     # lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        # Finish what a crash interrupted: half-made or half-deleted backups, half-filled restores.
+        sweep_unfinished_backups(self.store)
+        snapshots.sweep_unfinished_restores(self.store)
+        self.start_missing_histories()
         self.store.start_sweep()
         self.index_builder.start()
         self.store.index_builds_pending = self.index_builder.wake
@@ -88,6 +106,8 @@ class DynamoDBProvider(Provider):
             if live.stream_label is not None:
                 streams.trim(self.store, live, now)
         streams.trim_retired(self.store, now)
+        self.fold_point_in_time_logs(now)
+        expire_system_backups(self.store, now)
         return deleted
 
     def reset(self) -> None:
@@ -99,6 +119,7 @@ class DynamoDBProvider(Provider):
             self.store.db.write_batch(batch_)
         self.store.forget()
         self.stream_writer.forget()
+        self.change_log.forget()
 
     # tables -------------------------------------------------------------------------------------
 
@@ -131,12 +152,6 @@ class DynamoDBProvider(Provider):
 
     def describe_time_to_live(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.describe_time_to_live(self.store, ctx, p)
-
-    def describe_continuous_backups(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        return tables.describe_continuous_backups(self.store, ctx, p)
-
-    def update_continuous_backups(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        return tables.update_continuous_backups(self.store, ctx, p)
 
     def describe_limits(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.describe_limits()

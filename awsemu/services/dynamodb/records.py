@@ -132,6 +132,14 @@ class TableRecord:
     last_decrease: float = 0.0
     point_in_time_recovery: bool = False
     retired: float = 0.0  # set on the copy kept for a retired stream: when it stopped (streams.py)
+    # Point-in-time recovery (point_in_time.py): when it was enabled, the recovery period, and the
+    # time whose items the recovery base image holds (the change log replays from there).
+    pitr_since: float = 0.0
+    pitr_period_days: int = 35
+    pitr_base_time: float = 0.0
+    # A table made by RestoreTableFromBackup / RestoreTableToPointInTime: its RestoreSummary
+    # (SourceBackupArn, SourceTableArn, RestoreDateTime as epoch seconds).
+    restore_summary: Optional[dict[str, Any]] = None
 
     @property
     def arn(self) -> str:

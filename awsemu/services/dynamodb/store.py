@@ -109,8 +109,10 @@ class TableStore:
         self.creating_seconds = 0.0
         # Wakes the background builder of indexes added by UpdateTable (backfill.IndexBuilder).
         self.index_builds_pending: Callable[[], None] | None = None
-        # Hooks run inside commit to add rows to the same batch (streams).
+        # Hooks run inside commit to add rows to the same batch (streams, the point-in-time change log).
         self.batch_hooks: list[Callable[[list[Change], list[tuple[bytes, bytes | None]]], None]] = []
+        # Hooks run by drop_table before the table goes (a deleted PITR table's system backup, policies).
+        self.drop_hooks: list[Callable[[TableRecord], None]] = []
 
     # --- tables ---------------------------------------------------------------------------------
 
@@ -132,6 +134,8 @@ class TableStore:
         self._tables[(record.account, record.region, record.name)] = record
 
     def drop_table(self, record: TableRecord) -> None:
+        for hook in self.drop_hooks:
+            hook(record)
         ops: list[tuple[bytes, bytes | None]] = [
             (keys.table_key(record.account, record.region, record.name), None),
             (keys.dropped_key(record.uid), b"1"),

@@ -20,6 +20,7 @@ from awsemu.services.base import CallContext, Provider, ServiceError
 from awsemu.services.dynamodb import keys
 from awsemu.services.dynamodb.errors import ResourceNotFoundException, ValidationException
 from awsemu.services.dynamodb.records import TableRecord
+from awsemu.services.dynamodb.resource_policies import policy_for_arn
 from awsemu.services.dynamodb.streams import RETENTION_SECONDS, last_sequence, render_record, sequence_text, shards
 
 ITERATOR_LIFETIME = 15 * 60
@@ -40,6 +41,10 @@ class DynamoDBStreamsProvider(Provider):
     def __init__(self, storage: Any, config: Any) -> None:
         super().__init__(storage, config)
         self.db = storage.db
+
+    def resource_policy(self, arn: str) -> tuple[str | None, str] | None:
+        """The auth layer's hook: a stream's resource-based policy (PutResourcePolicy) and owner."""
+        return policy_for_arn(self.db, arn)
 
     # helpers ------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def check_table_name(name: Any, member: str = "tableName") -> str:
     if not isinstance(name, str):
         raise ValidationException(f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null")
     if name.startswith("arn:aws:dynamodb:"):
-        name = name.rsplit("/", 1)[-1] if "/table/" in name else name
+        name = name.rsplit("/", 1)[-1] if ":table/" in name else name
     if len(name) < 3:
         raise ValidationException(
             f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
@@ -342,6 +342,10 @@ def describe(store: TableStore, record: TableRecord) -> dict[str, Any]:
         out["SSEDescription"] = dict(record.sse)
     if record.table_class != "STANDARD":
         out["TableClassSummary"] = {"TableClass": record.table_class}
+    if record.restore_summary is not None:
+        summary = dict(record.restore_summary)
+        summary["RestoreDateTime"] = _dt(summary["RestoreDateTime"])
+        out["RestoreSummary"] = {**summary, "RestoreInProgress": False}
     return out
 
 
@@ -481,28 +485,6 @@ def describe_time_to_live(store: TableStore, ctx: CallContext, p: dict[str, Any]
     if not record.ttl_enabled:
         return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
     return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": record.ttl_attribute}}
-
-
-def _continuous_backups(record: TableRecord) -> dict[str, Any]:
-    pitr: dict[str, Any] = {"PointInTimeRecoveryStatus": "ENABLED" if record.point_in_time_recovery else "DISABLED"}
-    if record.point_in_time_recovery:
-        pitr["RecoveryPeriodInDays"] = 35
-    return {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": pitr}
-
-
-def describe_continuous_backups(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    record = get_table(store, ctx, p.get("TableName"), describe_style=True)
-    return {"ContinuousBackupsDescription": _continuous_backups(record)}
-
-
-def update_continuous_backups(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    """Only the setting is kept: awsemu has no restore, so PITR is a flag tools can read back."""
-    record = copy.deepcopy(get_table(store, ctx, p.get("TableName"), describe_style=True))
-    spec = p.get("PointInTimeRecoverySpecification") or {}
-    record.point_in_time_recovery = bool(spec.get("PointInTimeRecoveryEnabled"))
-    with store.lock(record.uid):
-        store.save_table(record)
-    return {"ContinuousBackupsDescription": _continuous_backups(record)}
 
 
 def describe_limits() -> dict[str, Any]:
