@@ -20,11 +20,13 @@ also measured with a raw keep-alive HTTP client to show the server's own share.
   is given 1 s to finish first), median of 5 functions;
 - nodejs20.x on the local node: cold invoke (a node process start, no fork server), median of 5, and
   warm invoke p50 over 200 (skipped, with a row saying so, when no node is installed);
-- bubblewrap sandbox: the first cold invoke of a function (a sandboxed fork server starts for its
-  code: bwrap, interpreter, then the fork; it preloads the SDK once idle, and each is given 1.5 s
-  for that before the next measure), median of 5; a cold invoke once that fork
-  server runs (UpdateFunctionConfiguration retires the environment, the code stays), median of 10;
-  warm p50/p99 over 200; 20 concurrent cold invokes once the fork server runs; nodejs20.x cold
+- bubblewrap sandbox: the first cold invoke of a new function (code never seen before: a fork from
+  the interpreter's one sandboxed fork server, which mounts that code; on hosts without a mount
+  namespace per fork, a sandboxed fork server starts for that code: bwrap, interpreter, then the
+  fork), median of 5, each given 1.5 s before the next measure (a new fork server preloads the SDK
+  once idle); a cold invoke of a function invoked before (UpdateFunctionConfiguration retires the
+  environment, the code stays), median of 10; warm p50/p99 over 200; 20 concurrent cold invokes;
+  nodejs20.x cold
   (bwrap + node start). Only these rows: ``python -c "import bench.lambda_ as b; b.sandbox_only()"``.
 """
 
@@ -194,10 +196,10 @@ def sandbox_rows() -> list[tuple[str, str]]:
             server.start()
         for mode, server in servers.items():
             b = Bench(server)
-            b.invoke(b.create()[0])  # the plain fork server is up (nothing to warm in the sandbox)
+            b.invoke(b.create()[0])  # the fork server is up (the per-interpreter one in the sandbox)
             firsts, colds, names = [], [], []
             for _ in range(5):
-                name, _ = b.create(PLAIN + f"# {uuid.uuid4().hex}\n")  # code of its own: a fork server of its own
+                name, _ = b.create(PLAIN + f"# {uuid.uuid4().hex}\n")  # code of its own
                 names.append(name)
                 firsts.append(b.invoke(name))
                 time.sleep(1.5)  # its fork server preloads the SDK once idle: not on the next one's time
@@ -205,8 +207,9 @@ def sandbox_rows() -> list[tuple[str, str]]:
                 name = names[i % len(names)]
                 b.retire(name)
                 colds.append(b.invoke(name))
-            rows.append((f"[{mode}] first cold invoke of a function, median of 5 (ms)", _ms(statistics.median(firsts))))
-            rows.append((f"[{mode}] cold invoke, fork server of its code running, median of 10 (ms)",
+            rows.append((f"[{mode}] first cold invoke of a new function (new code), median of 5 (ms)",
+                         _ms(statistics.median(firsts))))
+            rows.append((f"[{mode}] cold invoke of a function invoked before, median of 10 (ms)",
                          _ms(statistics.median(colds))))
             name = names[0]
             b.invoke(name)

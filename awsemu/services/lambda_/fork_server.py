@@ -12,15 +12,17 @@ Protocol on stdin/stdout, one JSON object per line:
 
     -> {"id": 7, "env": {...}, "cwd": "/task", "log": "/path/log", "memory_mb": 128,
         "argv": null | ["/task/bootstrap"], "paths": ["/task", "/opt/python"],
-        "private_tmp": false, "tmp_mb": 512, "shares": []}
+        "private_tmp": false, "tmp_mb": 512, "shares": [], "mounts": null | {"task": ..., ...}}
     <- {"id": 7, "pid": 4242}                 (or {"id": 7, "error": "..."})
     <- {"exit": 4242, "status": -9}           (whenever an environment ends; -N = killed by signal N)
 
 The child starts a new session (so the server can kill the environment with its subprocesses),
 dies with the fork server (PR_SET_PDEATHSIG), writes stdout/stderr to its log file, gets exactly
 the given environment variables, gets a /tmp of its own when ``private_tmp`` (a sandboxed fork
-server's child: :func:`private_tmp`, see sandbox.py), and either runs the Python runtime loop (``argv`` null) or
-``execve``s the custom runtime's bootstrap. The fork server exits when stdin closes.
+server's child: :func:`private_tmp`, see sandbox.py), or its own code, layers and /tmp when
+``mounts`` is given (the child of the one sandboxed fork server of its interpreter: :func:`own_code`),
+and either runs the Python runtime loop (``argv`` null) or ``execve``s the custom runtime's
+bootstrap. The fork server exits when stdin closes.
 
 SnapStart templates: a request with ``"template": ADDRESS`` forks a child that runs the function's
 init (imports the handler module, running its top-level code), connects to that Unix socket
@@ -32,6 +34,7 @@ phase ran once, at PublishVersion, and every cold start of that version is a for
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import json
 import os
@@ -44,10 +47,18 @@ from typing import Any
 import python_runtime
 
 PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
 IDLE_PRELOAD_S = 0.2
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x1, 0x2, 0x4, 0x8, 0x20
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 0x400, 0x800, 0x1000, 0x4000, 0x40000, 0x200000
+MNT_DETACH = 0x2
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+# statvfs flags -> the mount flags a remount must repeat (a mount copied into a user namespace has
+# them locked: a remount that leaves one out is refused)
+_KEPT_FLAGS = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+               (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME))
 
 _out_fd = 1  # where _send writes: stdout of the fork server, the socket of a template
 _conn_fd = -1  # a template's socket (its children close it)
@@ -79,52 +90,180 @@ def _set_pdeathsig() -> None:
         pass
 
 
-def private_tmp(size_mb: int, keep: list[str]) -> bool:
-    """Give this process a /tmp of its own: a new mount namespace (inside a new user namespace that
-    maps our own uid and gid when we lack CAP_SYS_ADMIN) with a fresh tmpfs on /tmp. The directories
-    in ``keep`` that lived under the old /tmp (shared host directories) are bound again on top.
-    Used in a sandboxed fork server's children (sandbox.py); False when the host allows no such thing."""
-    libc = ctypes.CDLL(None, use_errno=True)
+_libc_handle: Any = None
+
+
+def _libc() -> Any:
+    global _libc_handle
+    if _libc_handle is None:
+        _libc_handle = ctypes.CDLL(None, use_errno=True)
+    return _libc_handle
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    if _libc().mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
+                     data and data.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _remount_read_only(path: str, bind: bool = True) -> None:
+    """Make the mount at ``path`` read-only, repeating the flags it has (see _KEPT_FLAGS)."""
+    flags = os.statvfs(path).f_flag
+    kept = sum(ms for st, ms in _KEPT_FLAGS if flags & st)
+    _mount(None, path, None, MS_REMOUNT | (MS_BIND if bind else 0) | MS_RDONLY | kept)
+
+
+def _bind_read_only(source: str, target: str) -> None:
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _remount_read_only(target)
+
+
+def new_mount_namespace() -> str:
+    """Enter a mount namespace of our own: "root" when we hold CAP_SYS_ADMIN, "user" when it took a
+    new user namespace mapping our own uid and gid, "" when the host allows neither."""
+    libc = _libc()
     uid, gid = os.getuid(), os.getgid()
+    how = "root"
     if libc.unshare(CLONE_NEWNS) != 0:
         if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
-            return False
+            return ""
+        how = "user"
         try:
             for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
                 with open(f"/proc/self/{name}", "w") as f:
                     f.write(text)
         except OSError:
-            return False
+            return ""
     if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return False
-    # Hold the shared directories (mounts of this new namespace) before the new /tmp covers them.
-    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep
-            if path.startswith("/tmp/") and os.path.isdir(path)]
+        return ""
+    return how
+
+
+def _cover(path: str, keep: list[str], options: str) -> None:
+    """Mount a fresh tmpfs on ``path``; the directories of ``keep`` under it are bound again on top
+    (held by descriptor before the tmpfs hides them)."""
+    held = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in keep
+            if p.startswith(path + "/") and os.path.isdir(p)]
     try:
-        if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size_mb}m".encode()) != 0:
-            return False
-        for path, fd in held:
-            os.makedirs(path, exist_ok=True)
-            libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None)
-        return True
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options)
+        for p, fd in held:
+            os.makedirs(p, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
     finally:
         for _, fd in held:
             os.close(fd)
 
 
-def _probe(shares: list[str]) -> None:
-    """``fork_server.py --probe [SHARED_DIR...]`` (sandbox.py runs it in bwrap): can a forked child
-    get a /tmp of its own, with the shared directories still there?"""
-    pid = os.fork()
-    if pid == 0:
-        ok = private_tmp(16, shares) and all(os.path.isdir(path) for path in shares)
-        if ok:
-            with open("/tmp/probe", "w") as f:
-                f.write("mine")
-        os._exit(0 if ok else 3)
-    _, status = os.waitpid(pid, 0)
-    private = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and not os.path.exists("/tmp/probe")
-    print("private-tmp" if private else "shared-tmp")
+def private_tmp(size_mb: int, keep: list[str]) -> bool:
+    """Give this process a /tmp of its own: a new mount namespace (:func:`new_mount_namespace`) with
+    a fresh tmpfs on /tmp. The directories in ``keep`` that lived under the old /tmp (shared host
+    directories, interpreters) are bound again on top. Used in a sandboxed fork server's children
+    (sandbox.py); False when the host allows no such thing."""
+    if not new_mount_namespace():
+        return False
+    try:
+        _cover("/tmp", keep, f"mode=1777,size={size_mb}m")
+    except OSError:
+        return False
+    return True
+
+
+def own_code(mounts: dict[str, Any], tmp_mb: int, keep: list[str]) -> None:
+    """Set up a forked child of the one sandboxed fork server of its interpreter (sandbox.py) as its
+    function's environment, before anything of the function runs: in a mount namespace of its own,
+    its code (``mounts["task"]``, as the server sees it, under the staging mount) read-only at
+    /var/task, its merged layers (``mounts["opt"]``) read-only at /opt (the directories of ``keep``
+    under /opt: interpreters, bound again), a fresh /tmp; then the staging mount (every function's
+    code) goes: unmounted where we hold CAP_SYS_ADMIN, else (a user namespace, where it is locked to
+    its parent mounts) covered by an empty read-only tmpfs, and then our capabilities are dropped so
+    the handler cannot uncover it (a user namespace of its own would hold the cover locked too). Raises OSError when any step fails: the environment must not run."""
+    how = new_mount_namespace()
+    if not how:
+        raise OSError("no mount namespace for this execution environment")
+    _bind_read_only(mounts["task"], mounts["task_root"])
+    opt = mounts.get("opt")
+    if opt:
+        names = sorted(os.listdir(opt))
+        _cover(mounts["opt_root"], keep, "mode=755,size=1m")
+        for name in names:
+            source, target = os.path.join(opt, name), os.path.join(mounts["opt_root"], name)
+            if os.path.isdir(source):
+                os.makedirs(target, exist_ok=True)
+            elif not os.path.exists(target):
+                open(target, "w").close()
+            _bind_read_only(source, target)
+        _remount_read_only(mounts["opt_root"], bind=False)
+    _cover("/tmp", keep, f"mode=1777,size={tmp_mb}m")
+    stage = mounts["stage"]
+    covered = _libc().umount2(stage.encode(), MNT_DETACH) != 0
+    if covered:
+        _mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0,size=4k")
+        _remount_read_only(stage, bind=False)
+    if how == "user" or covered:  # what a user namespace gave us, or what could lift the cover
+        drop_capabilities()
+
+
+def drop_capabilities() -> None:
+    """Empty this process's capability sets (what a new user namespace gave it)."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    libc = _libc()
+    for cap in range(64):  # the bounding set first (needs CAP_SETPCAP, which we still have)
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break
+    if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), (Data * 2)()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"capset: {os.strerror(err)}")
+
+
+def _probe(setup: dict[str, Any]) -> None:
+    """``fork_server.py --probe JSON`` (sandbox.py runs it in bwrap, JSON: {"shares": [...], "mounts":
+    {...} or null}): can a forked child get a /tmp of its own, with the shared directories still
+    there ("private-tmp")? And when ``mounts`` is given (a sandbox laid out for one fork server per
+    interpreter), can it also set itself up with :func:`own_code`: its code at /var/task, nothing
+    left of the staging mount ("own-code")?"""
+    shares = list(setup.get("shares") or [])
+
+    def check(mounts: dict[str, Any] | None) -> bool:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                if mounts is None:
+                    ok = private_tmp(16, shares)
+                else:
+                    own_code(mounts, 16, shares)
+                    ok = os.path.exists(os.path.join(mounts["task_root"], "fork_server.py"))
+                    ok = ok and not _listdir(mounts["stage"])
+                    with open("/proc/self/mountinfo") as f:  # the staging mount is gone, or covered
+                        ok = ok and not any(line.split()[4] == mounts["stage"] for line in f
+                                            if "tmpfs" not in line.split(" - ")[-1])
+                ok = ok and all(os.path.isdir(path) for path in shares)
+                if ok:
+                    with open("/tmp/probe", "w") as f:
+                        f.write("mine")
+            except Exception:  # noqa: BLE001 - any failure means "no"
+                traceback.print_exc()
+                ok = False
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and not os.path.exists("/tmp/probe")
+
+    print("private-tmp" if check(None) else "shared-tmp")
+    if setup.get("mounts"):
+        print("own-code" if check(setup["mounts"]) else "shared-code")
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:  # the empty cover of mode 0 (own_code): nothing to see either
+        return []
 
 
 def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
@@ -143,7 +282,9 @@ def _child(request: dict[str, Any], wakeup_fds: tuple[int, int]) -> None:
     os.dup2(log, 2)
     os.close(log)
     os.close(null)
-    if request.get("private_tmp"):
+    if request.get("mounts"):  # one sandboxed fork server for every function of its interpreter
+        own_code(request["mounts"], int(request.get("tmp_mb", 512)), list(request.get("shares") or []))
+    elif request.get("private_tmp"):
         private_tmp(int(request.get("tmp_mb", 512)), list(request.get("shares") or []))
     env: dict[str, str] = request["env"]
     os.environ.clear()
@@ -280,7 +421,7 @@ def serve(in_fd: int = 0, preload: bool = True, preload_when_idle: bool = False)
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe"]:
-        _probe(sys.argv[2:])
+        _probe(json.loads(sys.argv[2]))
         sys.exit(0)
     lazy = "--preload-when-idle" in sys.argv
     if sys.argv[1:2] == ["--sdk"]:

@@ -5,7 +5,9 @@ stdin/stdout: each spawn request answers with the pid of a new execution environ
 its environments are reported as they happen. A :class:`Template` speaks the same protocol over a
 Unix socket: it is an environment process, forked by a fork server with a version's spec, that ran
 the function's init (SnapStart) before it started forking that version's environments. pool.py owns
-both kinds and decides which one starts an environment.
+both kinds and decides which one starts an environment. :class:`SandboxedServers` keeps the fork
+servers that run in the bubblewrap sandbox (sandbox.py): one per interpreter for every function, or
+(hosts without a mount namespace per fork) one per function code.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ import os
 import shutil
 import signal
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 log = logging.getLogger("awsemu.lambda")
 
 FORK_SERVER_SCRIPT = Path(__file__).resolve().parent / "fork_server.py"
 SNAPSTART_INIT_TIMEOUT_S = 60.0  # SnapStart's init runs at publish, where Lambda allows longer
+SPARE_SANDBOXED_SERVERS = 4  # sandboxed fork servers of one code kept unused (the most recently used)
 
 
 class EnvironmentFailed(Exception):
@@ -60,12 +64,15 @@ class EnvSpec:
 @dataclass
 class SandboxView:
     """A sandboxed fork server's side of the sandbox: its environments' folders (``host``) appear at
-    ``inside`` (sandbox.ENV_DIRS), and each forked child mounts a /tmp of its own when ``private_tmp``."""
+    ``inside`` (sandbox.ENV_DIRS), and each forked child mounts a /tmp of its own when ``private_tmp``
+    (bringing back ``shares``). ``child_mounts`` is set for the one fork server of every function
+    of an interpreter (sandbox.Sandbox.child_mounts): each child then mounts its own code and layers."""
 
     host: Path
     inside: str
     private_tmp: bool
     shares: list[str]
+    child_mounts: Callable[[str, str | None], dict[str, str | None]] | None = None
 
     def path(self, env_dir: Path) -> str:
         return f"{self.inside}/{env_dir.relative_to(self.host)}"
@@ -87,6 +94,7 @@ class ForkServer:
         self._calls: dict[int, asyncio.Future[int]] = {}
         self._read_task: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[None] | None = None
+        self.forks_functions = True  # False: a template, whose children are its function's already
 
     async def ensure_started(self) -> None:
         if self._starting is None:
@@ -143,7 +151,10 @@ class ForkServer:
         log_path = self.view.path(env_dir / "log") if self.view is not None else str(env_dir / "log")
         request = {"id": call_id, "env": spec.env, "cwd": spec.task_root, "log": log_path,
                    "memory_mb": spec.memory_mb, "argv": spec.argv, "paths": spec.paths, "template": template}
-        if self.view is not None and self.view.private_tmp:
+        if self.view is not None and self.view.child_mounts is not None and self.forks_functions:
+            request.update(mounts=self.view.child_mounts(spec.code_dir, spec.opt_dir), tmp_mb=spec.tmp_mb,
+                           shares=self.view.shares)
+        elif self.view is not None and self.view.private_tmp:
             request.update(private_tmp=True, tmp_mb=spec.tmp_mb, shares=self.view.shares)
         self.writer.write((json.dumps(request) + "\n").encode())
         return await future
@@ -183,6 +194,7 @@ class Template(ForkServer):
         self.dir = env_dir
         self.template_pid = 0
         self.retiring = False  # its version's environments are retired: close it when none is left
+        self.forks_functions = False
 
     def describe(self) -> str:
         return f"SnapStart template {self.template_pid}"
@@ -226,6 +238,52 @@ class Template(ForkServer):
     def close_now(self) -> None:
         super().close_now()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SandboxedServers:
+    """The sandboxed fork servers (sandbox.py), keyed by (interpreter, code, layers): code "" for the
+    one fork server of every function of an interpreter (each child mounts its own code), a code
+    directory for one that serves that code only (hosts without a mount namespace per fork). Each
+    is an interpreter: those serving one code are closed once unused (:meth:`reap`)."""
+
+    def __init__(self, envs_dir: Path, on_exit: Any, on_lost: Any) -> None:
+        self.envs_dir = envs_dir
+        self.on_exit = on_exit
+        self.on_lost = on_lost
+        self.servers: dict[tuple[str, str, str | None], ForkServer] = {}
+        self.used: dict[ForkServer, float] = {}  # when each last forked (or was made)
+
+    def get(self, box: Any, interpreter: str, sdk: str | None, code: str | None, opt: str | None,
+            tmp_mb: int = 512) -> tuple[ForkServer, bool]:
+        """The server for ``code`` and ``opt`` (``code`` None: for every function), and whether it is new."""
+        key = (interpreter, code or "", opt)
+        server = self.servers.get(key)
+        new = server is None
+        if server is None:
+            host = self.envs_dir / f"sandbox-{uuid.uuid4().hex}"
+            host.mkdir(parents=True)
+            command = box.fork_server_command(interpreter, sdk, code, opt, str(host), tmp_mb)
+            view = SandboxView(host, box.env_dirs, box.tmp_per_environment, box.keep(),
+                               box.child_mounts if code is None else None)
+            server = self.servers[key] = ForkServer(self.on_exit, self.on_lost, command, view)
+        self.used[server] = time.monotonic()
+        return server, new
+
+    def reap(self, busy: set[Any], cutoff: float, spare: int = SPARE_SANDBOXED_SERVERS) -> None:
+        """Close the servers of one code that fork nothing (not in ``busy``): those unused since
+        ``cutoff``, and all but the ``spare`` most recently used of the rest."""
+        unused = sorted(((self.used.get(s, 0.0), key) for key, s in self.servers.items()
+                         if s not in busy and key[1]), key=lambda item: item[0])
+        for rank, (used, key) in enumerate(reversed(unused)):
+            if used <= cutoff or rank >= spare:
+                server = self.servers.pop(key)
+                self.used.pop(server, None)
+                server.close_now()
+                if server.view is not None:
+                    shutil.rmtree(server.view.host, ignore_errors=True)
+
+    def all(self) -> list[ForkServer]:
+        return list(self.servers.values())
 
 
 def _kill_group(pid: int) -> None:

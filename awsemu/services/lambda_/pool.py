@@ -23,13 +23,13 @@ start makes a new one (so that one cold start pays the init again). ``AWSEMU_LAM
 falls back to a plain interpreter start per environment (the benchmark compares both; SnapStart is
 then off). Custom runtimes (``provided.*``) are forked and then ``exec`` their ``bootstrap``.
 
-In the bubblewrap sandbox (sandbox.py, decided once in the background: :meth:`Pool.isolation`) a
-fork server sees one code directory at /var/task, so there is one per (interpreter, code, layers),
-started inside ``bwrap`` at the first cold start of that code (it preloads the SDK once idle). Its
-environments' folders (log files) live under its own folder, the only host folder it can write.
-The sandboxed fork servers that fork nothing are closed after ``idle_seconds``, and beyond the
-SPARE_SANDBOXED_SERVERS most recently used at once. Node and custom runtimes start one ``bwrap``
-process per environment instead (no fork server), with the same view.
+In the bubblewrap sandbox (sandbox.py, decided once in the background: :meth:`Pool.isolation`)
+each interpreter has one sandboxed fork server for every function, prewarmed like the plain one;
+each environment it forks mounts its own code, layers and /tmp (fork_server.own_code). Where the
+host allows no mount namespace per fork, there is one per (interpreter, code, layers) instead,
+closed when unused (forking.SandboxedServers keeps both kinds). Environments' folders (log files)
+live under their fork server's folder, the only host folder it can write. Node and custom runtimes
+start one ``bwrap`` process per environment instead (no fork server), with the same view.
 
 Everything here runs on the server's event loop; nothing blocks it but a ``stat`` or a ``kill``.
 """
@@ -56,7 +56,7 @@ from awsemu.services.lambda_.forking import (
     EnvironmentFailed,
     EnvSpec,
     ForkServer,
-    SandboxView,
+    SandboxedServers,
     Template,
 )
 from awsemu.services.lambda_.sandbox import Sandbox, SandboxUnavailable
@@ -67,7 +67,6 @@ log = logging.getLogger("awsemu.lambda")
 HERE = Path(__file__).resolve().parent
 PYTHON_RUNTIME_SCRIPT = HERE / "python_runtime.py"
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of on-demand functions
-SPARE_SANDBOXED_SERVERS = 4  # sandboxed fork servers kept without environments (the most recently used)
 
 
 @dataclass
@@ -237,9 +236,7 @@ class Pool:
         self.sandbox_mode = sandbox_mode
         self.sandbox_share = sandbox_share
         self._isolation: asyncio.Future[Sandbox | None] | None = None  # sandbox.detect, run once
-        # sandboxed fork servers per (interpreter, code, layers), and when each last forked
-        self.sandboxed: dict[tuple[str, str, str | None], ForkServer] = {}
-        self._server_used: dict[ForkServer, float] = {}
+        self.sandboxed = SandboxedServers(envs_dir, self._exited, self._fork_server_lost)
         self._template_starts: set[Template] = set()  # SnapStart templates running their init
         self.fork_server = ForkServer(self._exited, self._fork_server_lost)  # the server's interpreter
         self.fork_servers: dict[str, ForkServer] = {sys.executable: self.fork_server}
@@ -276,25 +273,27 @@ class Pool:
 
     def prewarm(self, runtime: str | None = None) -> None:
         """Start the fork server in the background (a function exists: invokes will come), and the
-        one of ``runtime``'s interpreter when that is another Python. Sandboxed fork servers are made
-        per function code, at its first cold start: nothing to prewarm then."""
+        one of ``runtime``'s interpreter when that is another Python (sandboxed or not; not the
+        sandboxed ones per function code: those start at their code's first cold start)."""
         self.detect_isolation()
         if self.use_fork_server and self._prewarm is None:
-            self._prewarm = asyncio.ensure_future(self._prewarm_unless_sandboxed(None))
+            self._prewarm = asyncio.ensure_future(self._prewarm_server(None))
             self._prewarm.add_done_callback(_log_failure)
         other_python = runtime is not None and interpreters.runtime_version(runtime) is not None
         if self.use_fork_server and other_python and runtime not in self.interpreters:
             assert runtime is not None
-            asyncio.ensure_future(self._prewarm_unless_sandboxed(runtime)).add_done_callback(_log_failure)
+            asyncio.ensure_future(self._prewarm_server(runtime)).add_done_callback(_log_failure)
 
-    async def _prewarm_unless_sandboxed(self, runtime: str | None) -> None:
+    async def _prewarm_server(self, runtime: str | None) -> None:
         try:
-            if await self.isolation() is not None:
-                return
+            box = await self.isolation()
         except EnvironmentFailed:
             return
         interpreter = sys.executable if runtime is None else await self.interpreter_for(runtime)
-        await self._fork_server_for(interpreter).ensure_started()
+        if box is None:
+            await self._fork_server_for(interpreter).ensure_started()
+        elif box.per_child_code:
+            await self._sandboxed_for(box, interpreter, None, None).ensure_started()
 
     async def interpreter_for(self, runtime: str) -> str:
         """The Python that runs ``runtime`` (looked up once per runtime, off the event loop)."""
@@ -325,53 +324,31 @@ class Pool:
         return server
 
     async def _server_for(self, spec: EnvSpec) -> ForkServer:
-        """The fork server that forks ``spec``'s environments: the interpreter's, or in a sandbox the
-        one started for the spec's (interpreter, code, layers)."""
+        """The fork server that forks ``spec``'s environments: the interpreter's, sandboxed or not, or
+        where environments cannot mount their own code, the sandboxed one of (interpreter, code, layers)."""
         interpreter = spec.interpreter or sys.executable
         box = await self.isolation()
         if box is None:
             return self._fork_server_for(interpreter)
-        key = (interpreter, spec.code_dir, spec.opt_dir)
-        server = self.sandboxed.get(key)
-        if server is None:
-            box.show(interpreter)
-            host = self.envs_dir / f"sandbox-{uuid.uuid4().hex}"
-            host.mkdir(parents=True)
-            argv = [interpreter, f"{sandbox.RUNTIME_DIR}/fork_server.py"]
-            sdk = self._sdk_dir(interpreter)
-            if sdk:  # the shared SDK folder, as the sandbox sees it
-                argv += ["--sdk", f"{sandbox.RUNTIMES}/{Path(sdk).relative_to(box.runtimes_dir)}"]
-            argv.append("--preload-when-idle")  # its first cold start must not wait for the SDK
-            command = box.command(argv, spec.code_dir, spec.opt_dir, tmp_mb=spec.tmp_mb, env_dir=str(host))
-            # what a forked child's fresh /tmp must bind again: shared folders, interpreters under /tmp
-            keep = box.shares + sorted(p for p in box.host_paths if p.startswith("/tmp/"))
-            view = SandboxView(host, sandbox.ENV_DIRS, box.tmp_per_environment, keep)
-            server = self.sandboxed[key] = ForkServer(self._exited, self._fork_server_lost, command, view)
-            self._server_used[server] = time.monotonic()
+        if box.per_child_code:
+            return self._sandboxed_for(box, interpreter, None, None)
+        return self._sandboxed_for(box, interpreter, spec.code_dir, spec.opt_dir, spec.tmp_mb)
+
+    def _sandboxed_for(self, box: Sandbox, interpreter: str, code: str | None, opt: str | None,
+                       tmp_mb: int = 512) -> ForkServer:
+        server, new = self.sandboxed.get(box, interpreter, self._sdk_dir(interpreter), code, opt, tmp_mb)
+        if new:
             self._reap_sandboxed(time.monotonic() - self.idle_seconds)  # keep their number bounded
-        self._server_used[server] = time.monotonic()
         return server
 
     def _reap_sandboxed(self, cutoff: float) -> None:
-        """Close sandboxed fork servers that fork nothing any more: those idle since ``cutoff``, and
-        all but the SPARE_SANDBOXED_SERVERS most recently used of the rest (each is an interpreter)."""
-        busy = {env.forked_by for env in self.all if not env.dead}
+        """Close sandboxed fork servers of one code that fork nothing any more (SandboxedServers.reap)."""
+        busy: set[Any] = {env.forked_by for env in self.all if not env.dead}
         busy |= {t.parent for t in busy if isinstance(t, Template)}
         busy |= {f.result().parent for f in self.templates.values()
                  if f.done() and not f.cancelled() and f.exception() is None and f.result() is not None}
         busy |= {t.parent for t in self._template_starts}
-        unused = sorted(((self._server_used.get(s, 0.0), key) for key, s in self.sandboxed.items() if s not in busy),
-                        key=lambda item: item[0])
-        for rank, (used, key) in enumerate(reversed(unused)):
-            if used <= cutoff or rank >= SPARE_SANDBOXED_SERVERS:
-                self._close_sandboxed(key)
-
-    def _close_sandboxed(self, key: tuple[str, str, str | None]) -> None:
-        server = self.sandboxed.pop(key)
-        self._server_used.pop(server, None)
-        server.close_now()
-        if server.view is not None:
-            shutil.rmtree(server.view.host, ignore_errors=True)
+        self.sandboxed.reap(busy, cutoff)
 
     # -- SnapStart templates -------------------------------------------------------------------
     def snapshot(self, key: Hashable, spec: EnvSpec) -> "asyncio.Future[Template | None]":
@@ -614,14 +591,14 @@ class Pool:
     def close_now(self) -> None:
         """Synchronous shutdown: kill every environment, let the fork server go (stdin EOF)."""
         self._drop_environments()
-        for server in [*self.fork_servers.values(), *self.sandboxed.values()]:
+        for server in [*self.fork_servers.values(), *self.sandboxed.all()]:
             server.close_now()
         for task in list(self._children):
             task.cancel()
 
     async def close(self) -> None:
         self._drop_environments()
-        for server in [*self.fork_servers.values(), *self.sandboxed.values()]:
+        for server in [*self.fork_servers.values(), *self.sandboxed.all()]:
             await server.close()
         for task in list(self._children):
             task.cancel()

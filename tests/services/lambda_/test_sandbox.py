@@ -308,3 +308,66 @@ def test_hot_reload_directory_is_var_task_read_only_with_edits_visible(sandboxed
     (code / "app.py").write_text((code / "app.py").read_text().replace("EDIT = 1", "EDIT = 2"))
     assert _invoke(lam, fname)["edit"] == 2
     assert not (code / "new.txt").exists()
+
+
+# -- one sandboxed fork server for every function of an interpreter -------------------------------------
+SEEKER = """
+import os
+
+def handler(event, context):
+    found = []
+    for top in ("/var", "/opt", "/tmp", event["data_dir"]):
+        for root, dirs, files in os.walk(top, onerror=lambda exc: None):
+            if root.startswith(("/var/cache", "/var/lib")):  # the host's, read-only and large
+                dirs[:] = []
+            found += [os.path.join(root, name) for name in files if name.startswith("marker-")]
+    try:
+        stage = sorted(os.listdir("/var/awsemu/host"))
+    except OSError as exc:
+        stage = exc.strerror
+    with open("/proc/self/mountinfo") as f:
+        staged = [line.split()[4] for line in f if line.split()[4].startswith("/var/awsemu/host/")]
+    return {"found": sorted(found), "stage": stage, "staged_mounts": staged, "parent": os.getppid()}
+"""
+
+PARENT = "import os\n\ndef handler(event, context):\n    return {'parent': os.getppid(), 'code': CODE}\n"
+
+
+def _create(lam: Any, name: str, files: dict[str, str], **kwargs: Any) -> None:
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="lambda_function.handler",
+                        Code={"ZipFile": make_zip(files)}, **kwargs)
+
+
+def test_a_function_sees_no_other_functions_code(sandboxed: None, awsemu_server: ServerProcess, lam: Any,
+                                                 fname: str, tmp_path: Path) -> None:
+    other = f"{fname}-other"
+    _create(lam, other, {"lambda_function.py": PARENT.replace("CODE", "'other'"), "marker-other.txt": "secret"})
+    try:
+        assert _invoke(lam, other)["code"] == "other"  # its package is unpacked in awsemu's code cache now
+        _create(lam, fname, {"lambda_function.py": SEEKER, "marker-mine.txt": "mine"})
+        body = _invoke(lam, fname, {"data_dir": str(awsemu_server.data_dir)})
+    finally:
+        lam.delete_function(FunctionName=other)
+    assert body["found"] == ["/var/task/marker-mine.txt"]  # its own code, and nobody else's
+    # the staging mount removed, or covered (in a user namespace); absent in the layout of a fork server per code
+    assert body["stage"] in ([], "Permission denied", "No such file or directory")
+    assert body["staged_mounts"] == []
+
+
+def test_functions_with_different_code_fork_from_one_sandboxed_server(sandboxed: None, lam: Any, fname: str,
+                                                                      tmp_path: Path) -> None:
+    hot = tmp_path / "hot"
+    hot.mkdir()
+    (hot / "lambda_function.py").write_text(PARENT.replace("CODE", "'hot'"))
+    names = [f"{fname}-{n}" for n in range(2)]
+    for n, name in enumerate(names):
+        _create(lam, name, {"lambda_function.py": PARENT.replace("CODE", repr(f"zip-{n}"))})
+    lam.create_function(FunctionName=fname, Runtime="python3.11", Role=ROLE, Handler="lambda_function.handler",
+                        Code={"S3Bucket": "hot-reload", "S3Key": str(hot)})
+    try:
+        bodies = [_invoke(lam, name) for name in [*names, fname]]
+    finally:
+        for name in names:
+            lam.delete_function(FunctionName=name)
+    assert [body["code"] for body in bodies] == ["zip-0", "zip-1", "hot"]  # each runs its own code...
+    assert len({body["parent"] for body in bodies}) == 1  # ...forked by the same fork server
