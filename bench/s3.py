@@ -12,13 +12,16 @@ which side is the bottleneck.
 The other rows use boto3 as an application would: ListObjectsV2 over 10,000 keys (seconds for
 the full listing, 10 pages; also with the raw client, as boto3's XML parsing of each page is a
 large share of that time), 256 MiB multipart upload and download (MiB/s, boto3's transfer
-manager with its defaults), a single 64 MiB PutObject / GetObject (MiB/s; the GET also with the
-raw client, since boto3's read of one 64 MiB body is itself near the limit), and the server's RSS
-growth during a 1 GiB multipart upload (peak minus before, sampled every 20 ms with psutil).
+manager with its defaults), a single 64 MiB PutObject / GetObject (MiB/s, median of 3; the GET
+also with the raw client, since boto3's read of one 64 MiB body is itself near the limit), and
+the server's RSS growth during a 1 GiB multipart upload (peak minus before, sampled every 20 ms
+with psutil).
 Targets: >= 2x moto on throughput rows, <= 1/2 moto's time on listing, RSS growth <= 64 MiB.
 
-``AWSEMU_BENCH_SECONDS`` sets the seconds per 4 KiB row; ``AWSEMU_BENCH_S3_SMALL_ONLY=1`` runs
-the 4 KiB rows alone.
+``AWSEMU_BENCH_SECONDS`` sets the seconds per 4 KiB row. ``AWSEMU_BENCH_S3_ROWS`` picks groups of
+rows for quick runs while working on one path (comma-separated, default all): ``small`` (4 KiB),
+``list``, ``multipart`` (256 MiB), ``single`` (64 MiB), ``rss``; ``AWSEMU_BENCH_S3_SMALL_ONLY=1``
+is ``AWSEMU_BENCH_S3_ROWS=small``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import http.client
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,8 +54,12 @@ from awsemu.testing.server import ServerProcess
 
 MiB = 1024 * 1024
 SECONDS = float(os.environ.get("AWSEMU_BENCH_SECONDS", "3"))
-# only the 4 KiB rows (quick runs while working on the request path)
-SMALL_ONLY = os.environ.get("AWSEMU_BENCH_S3_SMALL_ONLY") == "1"
+GROUPS = ("small", "list", "multipart", "single", "rss")
+SINGLE_ROUNDS = 3
+# a subset of the rows (quick runs while working on one path)
+ROWS = set(os.environ.get("AWSEMU_BENCH_S3_ROWS", ",".join(GROUPS)).split(","))
+if os.environ.get("AWSEMU_BENCH_S3_SMALL_ONLY") == "1":
+    ROWS = {"small"}
 
 
 def client(endpoint: str) -> Any:
@@ -189,15 +197,25 @@ def measure(endpoint: str, pid: int, tmp: Path) -> dict[str, float]:
         out[name + "_cpu"] = (sum(proc.cpu_times()[:2]) - server_cpu) / wall
         out[name + "_client_cpu"] = (time.process_time() - own_cpu) / wall
 
-    raw_ops_per_second(endpoint, 1, put_requests())  # warm-up
-    row("put1", 1, put_requests())
-    row("put8", 8, put_requests())
-    s3.put_object(Bucket=bucket, Key="small-one", Body=small)
-    row("get1", 1, lambda conn, i: get_request)
-    row("get8", 8, lambda conn, i: get_request)
-    if SMALL_ONLY:
-        return out
+    if "small" in ROWS:
+        raw_ops_per_second(endpoint, 1, put_requests())  # warm-up
+        row("put1", 1, put_requests())
+        row("put8", 8, put_requests())
+        s3.put_object(Bucket=bucket, Key="small-one", Body=small)
+        row("get1", 1, lambda conn, i: get_request)
+        row("get8", 8, lambda conn, i: get_request)
+    if "list" in ROWS:
+        measure_listing(endpoint, s3, out)
+    if "multipart" in ROWS:
+        measure_multipart(s3, bucket, tmp, out)
+    if "single" in ROWS:
+        measure_single(endpoint, s3, bucket, out)
+    if "rss" in ROWS:
+        measure_rss(s3, bucket, pid, tmp, out)
+    return out
 
+
+def measure_listing(endpoint: str, s3: Any, out: dict[str, float]) -> None:
     list_bucket = f"bench-list-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=list_bucket)
     clients = [client(endpoint) for _ in range(8)]
@@ -211,6 +229,8 @@ def measure(endpoint: str, pid: int, tmp: Path) -> dict[str, float]:
     out["list_raw"], listed = raw_list_seconds(endpoint, list_bucket)
     assert listed == 10_000, listed
 
+
+def measure_multipart(s3: Any, bucket: str, tmp: Path, out: dict[str, float]) -> None:
     big = tmp / "256m.bin"
     with open(big, "wb") as f:
         for _ in range(256):
@@ -223,18 +243,29 @@ def measure(endpoint: str, pid: int, tmp: Path) -> dict[str, float]:
     s3.download_file(bucket, "big", str(tmp / "256m.out"), Config=config)
     out["mpu_down"] = 256 / (time.perf_counter() - started)
     (tmp / "256m.out").unlink()
+    big.unlink()
 
+
+def measure_single(endpoint: str, s3: Any, bucket: str, out: dict[str, float]) -> None:
+    """One 64 MiB body put and got: the median of ``SINGLE_ROUNDS`` runs of each (one run alone
+    swings by 2x on a shared machine)."""
     body = os.urandom(64 * MiB)
-    started = time.perf_counter()
-    s3.put_object(Bucket=bucket, Key="single64", Body=body)
-    out["put64"] = 64 / (time.perf_counter() - started)
-    started = time.perf_counter()
-    got = s3.get_object(Bucket=bucket, Key="single64")["Body"].read()
-    out["get64"] = 64 / (time.perf_counter() - started)
-    assert len(got) == len(body)
-    out["get64_raw"] = raw_get_mib_per_second(endpoint, f"/{bucket}/single64", len(body))
-    del body, got
+    puts, gets, raw_gets = [], [], []
+    for _ in range(SINGLE_ROUNDS):
+        started = time.perf_counter()
+        s3.put_object(Bucket=bucket, Key="single64", Body=body)
+        puts.append(64 / (time.perf_counter() - started))
+        started = time.perf_counter()
+        got = s3.get_object(Bucket=bucket, Key="single64")["Body"].read()
+        gets.append(64 / (time.perf_counter() - started))
+        assert len(got) == len(body)
+        del got
+        raw_gets.append(raw_get_mib_per_second(endpoint, f"/{bucket}/single64", len(body)))
+    out["put64"], out["get64"], out["get64_raw"] = (statistics.median(v) for v in (puts, gets, raw_gets))
 
+
+def measure_rss(s3: Any, bucket: str, pid: int, tmp: Path, out: dict[str, float]) -> None:
+    config = TransferConfig()
     gib = tmp / "1g.bin"
     with open(gib, "wb") as f:
         chunk = os.urandom(16 * MiB)
@@ -262,8 +293,6 @@ def measure(endpoint: str, pid: int, tmp: Path) -> dict[str, float]:
         sampler.join()
     out["rss"] = (peak[0] - before) / MiB
     gib.unlink()
-    big.unlink()
-    return out
 
 
 def free_port() -> int:
@@ -331,6 +360,8 @@ def main() -> None:
     print("CPU during the 4 KiB rows, in cores (server process / this client process), and requests")
     print("per second of server CPU (the fairer figure when other work shares the machine):")
     for key in ("put1", "put8", "get1", "get8"):
+        if key not in ours:
+            continue
         a_eff, m_eff = ours[key] / ours[key + "_cpu"], theirs[key] / theirs[key + "_cpu"]
         print(f"- {key}: awsemu {ours[key + '_cpu']:.2f} / {ours[key + '_client_cpu']:.2f}, "
               f"moto {theirs[key + '_cpu']:.2f} / {theirs[key + '_client_cpu']:.2f}; "

@@ -92,7 +92,8 @@ class AwsChunkedDecoder:
             state = self._state
             if state == _DATA:
                 take = min(self._remaining, end - pos)
-                events.append(Data(bytes(view[pos:pos + take])))
+                # a piece that is payload only (most of a large upload) passes as it is: no copy
+                events.append(Data(data if take == end and type(data) is bytes else bytes(view[pos:pos + take])))
                 pos += take
                 self._remaining -= take
                 self.decoded_length += take

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from awsemu.services.base import CallContext
 from awsemu.services.s3 import checksums as ck
@@ -38,6 +38,7 @@ from awsemu.services.s3.object_attrs import check_key, http_date
 from awsemu.services.s3.objects import as_stream, drain
 from awsemu.services.s3.records import BucketRecord, ObjectVersion, PartRecord, UploadRecord
 from awsemu.services.s3.store import S3Store, part_owner
+from awsemu.storage.blobs import BlobRef
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -104,17 +105,22 @@ class MultipartMixin:
             await drain(Body)
             raise
         algs = list(dict.fromkeys([wanted, *sent]))
-        ref = await self.store.blobs.write(as_stream(Body), checksums=algs)
-        length = p.get("ContentLength")
-        if length is not None and ref.size < length and not hasattr(Body, "trailers"):
-            from awsemu.services.s3.errors import IncompleteBody
 
-            raise IncompleteBody()
-        ck.verify({**sent, **ck.trailer_checksums(Body)}, ref.checksums)
-        ck.verify_md5(md5_hex, ref.md5, p.get("ContentMD5"))
-        part = PartRecord(number=PartNumber, blob_id=ref.blob_id, size=ref.size, etag=ref.md5 or "",
-                          last_modified=time.time(), checksums={wanted: ref.checksums[wanted]})
-        await self._in_thread(self._save_part, upload, part)
+        def commit(ref: BlobRef, blob_ops: list[Any]) -> PartRecord:
+            """Checks on the stored body, then the part record with the blob's manifest (worker)."""
+            length = p.get("ContentLength")
+            if length is not None and ref.size < length and not hasattr(Body, "trailers"):
+                from awsemu.services.s3.errors import IncompleteBody
+
+                raise IncompleteBody()
+            ck.verify({**sent, **ck.trailer_checksums(Body)}, ref.checksums)
+            ck.verify_md5(md5_hex, ref.md5, p.get("ContentMD5"))
+            part = PartRecord(number=PartNumber, blob_id=ref.blob_id, size=ref.size, etag=ref.md5 or "",
+                              last_modified=time.time(), checksums={wanted: ref.checksums[wanted]})
+            self._save_part(upload, part, blob_ops)
+            return part
+
+        part = await self.store.blobs.write(as_stream(Body), checksums=algs, commit=commit)
         out: dict[str, Any] = {"ETag": f'"{part.etag}"', **upload.attrs.get("sse", {})}
         if upload.checksum_algorithm:
             out.update(ck.checksum_output(part.checksums, None))
@@ -138,11 +144,12 @@ class MultipartMixin:
                     f"actual checksum Type: {alg.lower()}")
         return upload, md5_hex, sent, wanted
 
-    def _save_part(self, upload: UploadRecord, part: PartRecord) -> None:
+    def _save_part(self, upload: UploadRecord, part: PartRecord, blob_ops: Sequence[Any] = ()) -> None:
+        """Commit a part record (with the manifest of its body being written, if any)."""
         with self.store.upload_lock(upload.upload_id):
             if self.store.upload(upload.bucket, upload.key, upload.upload_id) is None:
                 raise _no_such_upload(upload.upload_id)
-            ops: list[Any] = [(keys.part(upload.upload_id, part.number), part.encode())]
+            ops: list[Any] = [*blob_ops, (keys.part(upload.upload_id, part.number), part.encode())]
             old = self.store.part(upload.upload_id, part.number)
             if old is not None and old.blob_id and old.blob_id != part.blob_id:
                 ops += self.store.blobs.unref_ops(old.blob_id, part_owner(upload.upload_id, part.number))

@@ -2,9 +2,11 @@
 
 PutObject is a coroutine: the body (an async iterator, aws-chunked framing already decoded) is
 pulled straight into ``BlobStore.write``, which digests it on worker threads as it goes, so
-memory stays bounded whatever the size. Only then are checksums checked, and the version record
-committed with its blob reference in one lsm batch (in a worker thread, lsm calls block). A body
-that fails a check is never referenced, so the blob store's GC frees it.
+memory stays bounded whatever the size. Once the shards are durable, the store calls our
+``commit`` on its worker thread (``write(..., commit=...)``): checksums are checked there, and
+the version record, its blob reference and the blob's manifest go into one lsm batch. One
+thread hop per PUT, and no moment where the body exists unreferenced. A body that fails a check
+is abandoned by the store (its shards removed; an inline one was never written).
 
 GetObject and HeadObject run inline on the event loop (``runs_inline``): they are lsm point reads
 (memtable or cached blocks), cheaper than a thread hop; GetObject returns small bodies (stored inline
@@ -42,7 +44,8 @@ from awsemu.services.s3.object_attrs import (
     storage_class,
 )
 from awsemu.services.s3.records import BucketRecord, ObjectVersion
-from awsemu.services.s3.store import S3Store, parse_version_id
+from awsemu.services.s3.store import Op, S3Store, parse_version_id
+from awsemu.storage.blobs import BlobRef
 
 
 async def as_stream(body: Any) -> AsyncIterator[bytes]:
@@ -91,22 +94,28 @@ class ObjectsMixin:
         except S3Error:
             await drain(Body)
             raise
-        ref = await self.store.blobs.write(as_stream(Body), checksums=ck.algorithms_to_compute(declared, sent, Body))
-        length = p.get("ContentLength")
-        if length is not None and ref.size < length and not hasattr(Body, "trailers"):
-            raise IncompleteBody()
-        expected = {**sent, **ck.trailer_checksums(Body)}
-        ck.verify(expected, ref.checksums)
-        ck.verify_md5(md5_hex, ref.md5, p.get("ContentMD5"))
-        client_alg = declared or (next(iter(expected)) if expected else None)
-        kept_alg = client_alg or ck.DEFAULT_ALGORITHM
-        kept = {kept_alg: ref.checksums[kept_alg]}
-        rec = ObjectVersion(
-            key=Key, seq=0, version_id="", last_modified=time.time(), owner=ctx.account_id,
-            blob_id=ref.blob_id, size=ref.size, etag=ref.md5 or "",
-            checksums=kept, checksum_type="FULL_OBJECT", checksum_algorithm=client_alg, **attrs,
-        )
-        rec = await self._in_thread(self._commit_new, ctx, bucket, rec, p.get("IfMatch"), p.get("IfNoneMatch"), "ObjectCreated:Put")
+
+        def commit(ref: BlobRef, blob_ops: list[Op]) -> ObjectVersion:
+            """Checks on the stored body, then the version record (worker thread, one hop)."""
+            length = p.get("ContentLength")
+            if length is not None and ref.size < length and not hasattr(Body, "trailers"):
+                raise IncompleteBody()
+            expected = {**sent, **ck.trailer_checksums(Body)}
+            ck.verify(expected, ref.checksums)
+            ck.verify_md5(md5_hex, ref.md5, p.get("ContentMD5"))
+            client_alg = declared or (next(iter(expected)) if expected else None)
+            kept_alg = client_alg or ck.DEFAULT_ALGORITHM
+            rec = ObjectVersion(
+                key=Key, seq=0, version_id="", last_modified=time.time(), owner=ctx.account_id,
+                blob_id=ref.blob_id, size=ref.size, etag=ref.md5 or "",
+                checksums={kept_alg: ref.checksums[kept_alg]}, checksum_type="FULL_OBJECT",
+                checksum_algorithm=client_alg, **attrs,
+            )
+            return self._commit_new(ctx, bucket, rec, p.get("IfMatch"), p.get("IfNoneMatch"), "ObjectCreated:Put",
+                                    blob_ops)
+
+        rec = await self.store.blobs.write(
+            as_stream(Body), checksums=ck.algorithms_to_compute(declared, sent, Body), commit=commit)
         out: dict[str, Any] = {"ETag": rec.quoted_etag, **rec.sse}
         out.update(ck.checksum_output(rec.checksums, rec.checksum_type))
         if bucket.versioning:
@@ -147,9 +156,13 @@ class ObjectsMixin:
 
     def _commit_new(
         self, ctx: CallContext, bucket: BucketRecord, rec: ObjectVersion,
-        if_match: str | None, if_none_match: str | None, event: str | None,
+        if_match: str | None, if_none_match: str | None, event: str | None, blob_ops: list[Op] | None = None,
     ) -> ObjectVersion:
-        """Assign seq/version id and commit ``rec`` as the key's current version (worker thread)."""
+        """Assign seq/version id and commit ``rec`` as the key's current version (worker thread).
+
+        ``blob_ops`` (the manifest of a body being written, see ``BlobStore.write(commit=...)``)
+        join the same batch.
+        """
         rec.seq = self.store.seq.next()
         rec.version_id = self.store.new_version_id(rec.seq, bucket.versioning == "Enabled")
 
@@ -158,7 +171,7 @@ class ObjectsMixin:
                 check_write(cur, rec.key, if_match, if_none_match)
 
         def extra(_cur: ObjectVersion | None) -> list[Any]:
-            return self._event_ops(ctx, bucket, event, rec) if event else []
+            return [*(blob_ops or ()), *(self._event_ops(ctx, bucket, event, rec) if event else ())]
 
         self.store.commit_version(bucket.name, rec, check=check, extra_ops=extra)
         return rec
@@ -209,21 +222,29 @@ class ObjectsMixin:
         except S3Error:
             await drain(body)
             raise
-        ref = await self.store.blobs.write(reader.stream(), checksums=[ck.DEFAULT_ALGORITHM])
-        await drain(body)
-        if length_range is not None:
-            from awsemu.services.s3.errors import EntityTooLarge, EntityTooSmall
 
-            if ref.size < length_range[0]:
-                raise EntityTooSmall(fields={"ProposedSize": str(ref.size), "MinSizeAllowed": str(length_range[0])})
-            if ref.size > length_range[1]:
-                raise EntityTooLarge(fields={"ProposedSize": str(ref.size), "MaxSizeAllowed": str(length_range[1])})
-        rec = ObjectVersion(
-            key=key, seq=0, version_id="", last_modified=time.time(), owner=ctx.account_id,
-            blob_id=ref.blob_id, size=ref.size, etag=ref.md5 or "",
-            checksums={ck.DEFAULT_ALGORITHM: ref.checksums[ck.DEFAULT_ALGORITHM]}, checksum_type="FULL_OBJECT", **attrs,
-        )
-        rec = await self._in_thread(self._commit_new, ctx, bucket, rec, None, None, "ObjectCreated:Post")
+        def commit(ref: BlobRef, blob_ops: list[Op]) -> ObjectVersion:
+            if length_range is not None:
+                from awsemu.services.s3.errors import EntityTooLarge, EntityTooSmall
+
+                if ref.size < length_range[0]:
+                    raise EntityTooSmall(fields={"ProposedSize": str(ref.size), "MinSizeAllowed": str(length_range[0])})
+                if ref.size > length_range[1]:
+                    raise EntityTooLarge(fields={"ProposedSize": str(ref.size), "MaxSizeAllowed": str(length_range[1])})
+            rec = ObjectVersion(
+                key=key, seq=0, version_id="", last_modified=time.time(), owner=ctx.account_id,
+                blob_id=ref.blob_id, size=ref.size, etag=ref.md5 or "",
+                checksums={ck.DEFAULT_ALGORITHM: ref.checksums[ck.DEFAULT_ALGORITHM]}, checksum_type="FULL_OBJECT",
+                **attrs,
+            )
+            return self._commit_new(ctx, bucket, rec, None, None, "ObjectCreated:Post", blob_ops)
+
+        async def file_then_drain() -> AsyncIterator[bytes]:
+            async for chunk in reader.stream():
+                yield chunk
+            await drain(body)  # the form's closing boundary: read before we answer
+
+        rec = await self.store.blobs.write(file_then_drain(), checksums=[ck.DEFAULT_ALGORITHM], commit=commit)
         status, headers, out = form.success_response(fields, ctx.endpoint, bucket.name, key, rec.etag)
         if bucket.versioning:
             headers["x-amz-version-id"] = rec.version_id

@@ -6,6 +6,10 @@ Public API (everything a provider needs)::
     store.start_up_sweep()                        # once, before any write
     ref = await store.write(chunks, checksums=["CRC32C"])   # durable, unreferenced BlobRef
     db.write_batch([(my_key, my_record), *store.ref_ops(ref.blob_id, owner="s3:b/k#v")])
+    # or the manifest goes into that same batch, on the store's worker (one hop, one LSM write);
+    # write returns what commit returns, and a commit that raises abandons the body:
+    commit = lambda ref, manifest_ops: db.write_batch([*manifest_ops, (my_key, ...), *store.ref_ops(...)])
+    await store.write(chunks, commit=commit)
     async for block in store.read(ref.blob_id, start, end): ...
     whole = await store.compose([part1.blob_id, part2.blob_id])   # multipart, no copy
     db.write_batch([(my_key, None), *store.unref_ops(blob_id, owner)])   # GC frees it later

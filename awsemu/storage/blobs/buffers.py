@@ -22,8 +22,10 @@ import threading
 class RecyclingBuffers:
     """Up to ``keep`` buffers of ``size`` bytes, handed out again once unreferenced.
 
-    One instance serves one read (its worker jobs and its consumer); other sizes (the edges of a
-    range) get a fresh, unpooled buffer.
+    An instance may serve many threads and many reads at once (the store keeps one per run size
+    for all its reads): a pooled buffer is handed out only while nothing else refers to it, so
+    two users never get the same one. Other sizes (the edges of a range) get a fresh, unpooled
+    buffer.
     """
 
     def __init__(self, size: int, keep: int) -> None:

@@ -13,6 +13,11 @@ so block s starts at ``s * (full_block + 4)`` and a range read seeks straight to
 The CRC is seeded with ``"<blob_id>:<shard>:<stripe>"``, which binds a block to its place: a
 block copied from another blob, shard or stripe (a misdirected write, a swapped drive) fails the
 check just like flipped bits do. Those CRCs are also the leaves of the blob's Merkle root.
+
+The run reader (the hot path of every read) checks blocks with ``awscrt``'s CRC32C, which gives
+the same values as the ``crc32c`` package, about 3x faster on 256 KiB blocks here, and releases
+the GIL while it runs (measured on two cores with 1-stripe runs: 5-10 % faster reads than the
+``crc32c`` package, with or without the GIL held).
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import crc32c as _crc32c
+from awscrt.checksums import crc32c as _fast_crc32c
 
 from .codec import Block, Geometry, Pieces
 
 TRAILER = 4
+#: Whether ``read_run(nowait=True)`` can work here (``preadv2`` with ``RWF_NOWAIT``: Linux).
+NOWAIT = hasattr(os, "RWF_NOWAIT")
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 
@@ -259,8 +267,8 @@ class ShardReader:
         return plan
 
     def read_run(
-        self, lo: int, hi: int, take: Callable[[int], bytearray]
-    ) -> tuple[bytearray, list[tuple[int, int] | None]]:
+        self, lo: int, hi: int, take: Callable[[int], bytearray], *, nowait: bool = False
+    ) -> tuple[bytearray, list[tuple[int, int] | None]] | None:
         """Read body bytes ``[lo, hi)`` of a run of consecutive stripes into one buffer.
 
         ``take(size)`` provides the buffer (its previous contents do not matter). Returns it and,
@@ -271,9 +279,17 @@ class ShardReader:
         Only the data blocks holding wanted bytes are read, with one ``preadv`` per shard file
         for the whole run (a shard's blocks of consecutive stripes are adjacent in its file):
         block j of each stripe lands straight in its place in the buffer, in body order, so the
-        spans of consecutive full stripes touch and can be handed out as one view, and its CRC
-        trailer lands in a small side buffer.
+        spans of consecutive full stripes touch, and its CRC trailer lands in a small side
+        buffer. Each shard's blocks are checked right after its ``preadv``, while they are still
+        in the core's cache; a stripe already spoiled by an earlier shard is not checked again
+        (the careful path re-reads and checks every block it uses).
+
+        With ``nowait`` (only if ``NOWAIT``) the reads take only what the page cache holds
+        (``RWF_NOWAIT``), so they never wait for a disk, and the whole run comes back None as
+        soon as anything would have waited or is not right (missing, short, bad CRC): the caller
+        then reads it the ordinary way, where bad blocks are rebuilt and reported.
         """
+        flags = os.RWF_NOWAIT if nowait else 0
         g = self.geometry
         k, unit = g.k, g.full_block + TRAILER
         plan = self._run_plan(lo, hi)
@@ -281,43 +297,40 @@ class ShardReader:
         offsets = list(itertools.accumulate(sizes, initial=0))
         into = take(offsets[-1])
         buf = memoryview(into)
-        trailers = memoryview(bytearray(TRAILER * k * len(plan)))
+        trailers = memoryview(bytearray(TRAILER * len(plan)))  # one shard's trailers at a time
         failed: set[int] = set()  # stripes (index in plan) that need the careful path
         for j in range(k):
-            iov: list[memoryview] = []
-            owners: list[int] = []
-            for i, (_, first, last, blen) in enumerate(plan):
-                if first <= j <= last:
-                    at = offsets[i] + (j - first) * blen
-                    t = (i * k + j) * TRAILER
-                    iov += (buf[at : at + blen], trailers[t : t + TRAILER])
-                    owners.append(i)
-            if not owners:
+            # (index in plan, stripe, offset in buf, block length) of shard j's blocks in the run
+            blocks = [
+                (i, s, offsets[i] + (j - first) * blen, blen)
+                for i, (s, first, last, blen) in enumerate(plan)
+                if first <= j <= last
+            ]
+            if not blocks:
                 continue
-            wanted = sum(len(v) for v in iov)
+            iov: list[memoryview] = []
+            for n, (_, _, at, blen) in enumerate(blocks):
+                iov += (buf[at : at + blen], trailers[n * TRAILER : (n + 1) * TRAILER])
             fd = self._fd(j)
             got = -1
             if fd is not None:
                 try:
-                    got = os.preadv(fd, iov, plan[owners[0]][0] * unit)
-                except OSError:
+                    got = os.preadv(fd, iov, blocks[0][1] * unit, flags)
+                except OSError:  # with nowait, EAGAIN: not all in the page cache
                     got = -1
-            if got < wanted:  # only the stripes past a short read's end are spoiled
-                done = 0
-                for n, i in enumerate(owners):
-                    done += len(iov[2 * n]) + TRAILER
-                    if got < done:
+            done = 0  # bytes of this preadv up to the end of the current block's trailer
+            for n, (i, s, at, blen) in enumerate(blocks):
+                done += blen + TRAILER
+                if got < done:  # only the stripes past a short read's end are spoiled
+                    failed.add(i)
+                elif i not in failed:
+                    stored = int.from_bytes(trailers[n * TRAILER : (n + 1) * TRAILER], "big")
+                    if _fast_crc32c(buf[at : at + blen], block_seed(self.blob_id, j, s)) != stored:
                         failed.add(i)
+            if nowait and failed:
+                return None
         spans: list[tuple[int, int] | None] = []
-        for i, (s, first, last, blen) in enumerate(plan):
-            if i not in failed:
-                for j in range(first, last + 1):
-                    at = offsets[i] + (j - first) * blen
-                    t = (i * k + j) * TRAILER
-                    stored = int.from_bytes(trailers[t : t + TRAILER], "big")
-                    if block_crc(self.blob_id, j, s, buf[at : at + blen]) != stored:
-                        failed.add(i)
-                        break
+        for i, (s, first, _, blen) in enumerate(plan):
             if i in failed:
                 spans.append(None)
                 continue

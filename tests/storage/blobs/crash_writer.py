@@ -1,7 +1,8 @@
 """Child process of test_crash.py: writes blobs and records forever until it is SIGKILLed.
 
 For each body: ``BlobStore.write`` then one LSM batch holding the caller's record and the blob
-reference; only then it prints ``ACK <n> <blob_id> <sha256>`` (flushed), so every ACK names a
+reference, or (every other body, at random) ``write(..., commit=...)`` with the manifest in that
+same batch; only then it prints ``ACK <n> <blob_id> <sha256>`` (flushed), so every ACK names a
 body that must survive the kill.
 """
 
@@ -14,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from awsemu.storage.blobs import BlobStore
+from awsemu.storage.blobs import BlobRef, BlobStore
 from awsemu.storage.lsm import DB
 from awsemu.storage.lsm.keycodec import encode
 
@@ -38,10 +39,18 @@ async def main(root: Path, seed: int) -> None:
     while True:
         size = rng.choice([0, 5, 2048, 2049, STRIPE, rng.randint(0, 6 * STRIPE)])
         body = rng.randbytes(size)
-        ref = await store.write(pieces(body, rng))
-        db.write_batch(
-            [(encode("crash", n), ref.blob_id.encode()), *store.ref_ops(ref.blob_id, f"crash:{n}")]
-        )
+        record = encode("crash", n)
+        if rng.random() < 0.5:
+            ref = await store.write(pieces(body, rng))
+            db.write_batch([(record, ref.blob_id.encode()), *store.ref_ops(ref.blob_id, f"crash:{n}")])
+        else:  # the manifest joins the record's batch, written on the store's worker
+
+            def commit(ref: BlobRef, ops: list[tuple[bytes, bytes | None]], record: bytes = record,
+                       owner: str = f"crash:{n}") -> BlobRef:
+                db.write_batch([(record, ref.blob_id.encode()), *ops, *store.ref_ops(ref.blob_id, owner)])
+                return ref
+
+            ref = await store.write(pieces(body, rng), commit=commit)
         print(f"ACK {n} {ref.blob_id} {hashlib.sha256(body).hexdigest()}", flush=True)
         n += 1
 

@@ -20,7 +20,7 @@ import pytest
 from awsemu.storage.blobs import BlobStore
 from awsemu.storage.blobs.buffers import RecyclingBuffers
 from awsemu.storage.blobs.readahead import ReadAhead
-from awsemu.storage.blobs.shards import TRAILER, ShardWriter, shard_path
+from awsemu.storage.blobs.shards import TRAILER, ShardReader, ShardWriter, shard_path
 
 STRIPE = 4096
 K, M = 3, 2  # 4096 / 3 is not whole: blocks carry padding
@@ -226,3 +226,108 @@ def test_abandoned_read_closes_its_shard_files(make_store: Any, blobio: Any) -> 
     while open_fds() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert open_fds() <= before
+
+
+def test_read_ahead_consumer_helps_hands_back_and_stops_after_two_misses() -> None:
+    pool = concurrent.futures.ThreadPoolExecutor(4)
+    lock = threading.Lock()
+    by_worker: list[int] = []
+    by_consumer: list[int] = []
+    tried_inline: list[int] = []
+    state = {"taken": 0, "ahead_most": 0}
+    consumer = threading.current_thread()
+
+    def claimed(i: int) -> None:
+        with lock:
+            state["ahead_most"] = max(state["ahead_most"], i - state["taken"])
+
+    def job(i: int) -> int:
+        claimed(i)
+        time.sleep(0.002 + random.random() / 1000)  # workers are slower than the consumer
+        with lock:
+            by_worker.append(i)
+        return i * i
+
+    def inline(i: int) -> int | None:
+        assert threading.current_thread() is consumer
+        claimed(i)
+        tried_inline.append(i)
+        if len(tried_inline) in (3, 6, 7):  # would block, or found a bad block: a worker runs it
+            return None
+        by_consumer.append(i)
+        return i * i
+
+    async def go() -> None:
+        ahead = ReadAhead(pool, job, [(i,) for i in range(40)], window=3, workers=2, inline=inline)
+        try:
+            for i in range(40):
+                assert await ahead.next() == i * i
+                with lock:
+                    state["taken"] = i + 1
+        finally:
+            ahead.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        pool.shutdown(wait=True)
+    assert sorted(by_worker + by_consumer) == list(range(40))  # every job ran exactly once
+    handed_back = {tried_inline[2], tried_inline[5], tried_inline[6]}
+    assert handed_back <= set(by_worker)
+    assert len(tried_inline) == 7  # a miss alone does not stop it; the second in a row does
+    assert state["ahead_most"] <= 3  # the helping consumer stays inside the window too
+
+
+def test_warm_reads_run_on_the_event_loop_and_bad_runs_on_workers(
+    make_store: Any, blobio: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: BlobStore = make_store(stripe_bytes=STRIPE, data_shards=K, parity_shards=M, inline_max=256)
+    body = random.Random(8).randbytes(12 * STRIPE)
+    ref = blobio.write(store, body)
+    man = store.manifest(ref.blob_id)
+    path = shard_path(store.drives, ref.blob_id, 1, man.rot)
+    raw = bytearray(path.read_bytes())
+    raw[9 * (man.geometry.full_block + TRAILER) + 3] ^= 0x01  # one bit of data block 1, stripe 9
+    path.write_bytes(bytes(raw))
+
+    calls: list[tuple[bool, bool, int]] = []  # (on the loop thread, nowait, first stripe)
+    real = ShardReader.read_run
+
+    def spy(self: ShardReader, lo: int, hi: int, take: Any, *, nowait: bool = False) -> Any:
+        calls.append((threading.current_thread() is threading.main_thread(), nowait, lo // STRIPE))
+        return real(self, lo, hi, take, nowait=nowait)
+
+    monkeypatch.setattr(ShardReader, "read_run", spy)
+    assert blobio.read(store, ref.blob_id) == body
+    assert all(nowait == on_loop for on_loop, nowait, _ in calls)  # the loop never reads blocking
+    assert any(nowait for _, nowait, _ in calls)  # warm runs were read on the loop
+    assert (False, False, 9) in calls  # the bad run went to a worker, which rebuilt it
+    stats = store.stats()
+    assert stats["bad_blocks_read"] == 1 and stats["degraded_stripes_read"] == 1
+    assert stats["bytes_read"] == len(body)  # nothing counted twice
+
+
+def test_nowait_run_read_gives_up_on_anything_not_right(make_store: Any, blobio: Any) -> None:
+    store: BlobStore = make_store(stripe_bytes=STRIPE, data_shards=K, parity_shards=M, inline_max=256)
+    body = random.Random(9).randbytes(4 * STRIPE)
+    ref = blobio.write(store, body)
+    man = store.manifest(ref.blob_id)
+    g = man.geometry
+    reader = ShardReader(store.drives, ref.blob_id, g, man.rot)
+    try:
+        got = reader.read_run(0, 2 * STRIPE, bytearray, nowait=True)
+        assert got is not None and [bytes(got[0][a:b]) for a, b in got[1]] == [
+            body[:STRIPE],
+            body[STRIPE : 2 * STRIPE],
+        ]
+    finally:
+        reader.close()
+    shard_path(store.drives, ref.blob_id, 2, man.rot).unlink()  # a lost data shard
+    reader = ShardReader(store.drives, ref.blob_id, g, man.rot)
+    try:
+        assert reader.read_run(0, 2 * STRIPE, bytearray, nowait=True) is None
+        into, spans = reader.read_run(0, 2 * STRIPE, bytearray)  # the careful caller's view
+        assert spans == [None, None]
+    finally:
+        reader.close()
+    assert blobio.read(store, ref.blob_id) == body
