@@ -37,6 +37,8 @@ class Config:
     s3_lifecycle_interval: float = 60.0  # how often the lifecycle sweeper runs
     s3_lifecycle_day_seconds: float = 86400.0  # length of a lifecycle "day"
     dynamodb_pitr_lag_seconds: float = 300.0  # LatestRestorableDateTime lags now by this (AWS: 5 minutes)
+    s3_restore_seconds: float = 0.0  # how long a RestoreObject of an archived object takes
+    s3_restore_day_seconds: float = 86400.0  # a restore "Day" (other than 86400: no midnight rounding; tests)
     lambda_idle_seconds: float = 300.0  # idle execution environments are reaped after this
     lambda_fork_server: bool = True  # False: start each environment as a fresh interpreter
     lambda_retry_seconds: float = 1.0  # first retry delay of async invokes

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote
 
 from awsemu.services.base import CallContext
 from awsemu.services.s3 import checksums as ck
+from awsemu.services.s3 import archive
 from awsemu.services.s3.conditionals import check_copy_source
 from awsemu.services.s3.errors import InvalidRequest, invalid_argument, no_such_key
 from awsemu.services.s3.object_attrs import (
@@ -74,6 +75,7 @@ class CopyMixin:
             if rec is None or rec.delete_marker:
                 raise no_such_key(key)
         check_copy_source(rec, params)
+        archive.check_copy_source(rec)  # GLACIER/DEEP_ARCHIVE: only a restored copy can be copied
         # an SSE-C source is read with the key given in the x-amz-copy-source-server-side-encryption-* headers
         check_sse_c_read(rec, {
             "SSECustomerAlgorithm": params.get("CopySourceSSECustomerAlgorithm"),

@@ -11,6 +11,7 @@
     ("s3", "p", upload id, part number)         -> PartRecord
     ("s3", "q", seq)                            -> pending event notification (outbox)
     ("s3", "r", seq)                            -> pending replica (replication.py), holding its body
+    ("s3", "x", due ns, seq)                    -> a restore event due at that time (archive.py)
 
 Listing is a range scan: the codec orders strings by their UTF-8 bytes, which is S3's key order,
 so ListObjects scans ``("s3", "o", bucket, prefix)`` forward and stops at the first key without

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from awsemu.services.base import CallContext
 from awsemu.services.s3 import keys
+from awsemu.services.s3.archive import restore_status, wants_restore_status
 from awsemu.services.s3.buckets import owner_of
 from awsemu.services.s3.errors import invalid_argument
 from awsemu.services.s3.object_attrs import http_date
@@ -65,6 +66,14 @@ def _untoken(token: str) -> str:
         return str(json.loads(base64.urlsafe_b64decode(token.encode()))["k"])
     except (ValueError, KeyError, TypeError):
         raise invalid_argument("The continuation token provided is incorrect", "continuation-token", token) from None
+
+
+def _restore_status(rec: ObjectVersion, entry: dict[str, Any]) -> None:
+    """``RestoreStatus`` of an entry whose version has a restore state (OptionalObjectAttributes)."""
+    if rec.restore_requested is not None:
+        status = restore_status(rec)
+        if status is not None:
+            entry["RestoreStatus"] = status
 
 
 def _checksum_fields(rec: ObjectVersion) -> dict[str, Any]:
@@ -132,7 +141,8 @@ class ListingMixin:
                 return
             start = keys.seek(keys.SERVICE, "o", bucket, nxt)
 
-    def _content(self, rec: ObjectVersion, enc: Callable[[str], str], owner: bool) -> dict[str, Any]:
+    def _content(self, rec: ObjectVersion, enc: Callable[[str], str], owner: bool,
+                 restore: bool = False) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "Key": enc(rec.key),
             "LastModified": http_date(rec.last_modified),
@@ -143,6 +153,8 @@ class ListingMixin:
         entry.update(_checksum_fields(rec))
         if owner:
             entry["Owner"] = owner_of(rec.owner)
+        if restore:
+            _restore_status(rec, entry)
         return entry
 
     def list_objects_v2(self, ctx: CallContext, Bucket: str, **p: Any) -> dict[str, Any]:
@@ -153,7 +165,9 @@ class ListingMixin:
         page = _Page(max_keys)
         if max_keys > 0:
             self._scan_current(Bucket, prefix, delimiter, after, page)
-        contents = [self._content(rec, enc, bool(p.get("FetchOwner"))) for kind, rec in page.items if kind == "c"]
+        restore = wants_restore_status(p)
+        contents = [self._content(rec, enc, bool(p.get("FetchOwner")), restore)
+                    for kind, rec in page.items if kind == "c"]
         prefixes = [{"Prefix": enc(v)} for kind, v in page.items if kind == "p"]
         out: dict[str, Any] = {
             "Name": Bucket,
@@ -179,7 +193,8 @@ class ListingMixin:
         page = _Page(max_keys)
         if max_keys > 0:
             self._scan_current(Bucket, prefix, delimiter, marker, page)
-        contents = [self._content(rec, enc, True) for kind, rec in page.items if kind == "c"]
+        restore = wants_restore_status(p)
+        contents = [self._content(rec, enc, True, restore) for kind, rec in page.items if kind == "c"]
         prefixes = [{"Prefix": enc(v)} for kind, v in page.items if kind == "p"]
         out: dict[str, Any] = {
             "Name": Bucket,
@@ -204,6 +219,7 @@ class ListingMixin:
     def list_object_versions(self, ctx: CallContext, Bucket: str, **p: Any) -> dict[str, Any]:
         self._bucket(Bucket)
         prefix, delimiter, enc, max_keys = _listing_params(p)
+        restore = wants_restore_status(p)
         key_marker = p.get("KeyMarker") or ""
         vid_marker = p.get("VersionIdMarker") or ""
         if vid_marker and not key_marker:
@@ -277,6 +293,8 @@ class ListingMixin:
             else:
                 entry.update({"ETag": rec.quoted_etag, "Size": rec.size, "StorageClass": rec.storage_class})
                 entry.update(_checksum_fields(rec))
+                if restore:
+                    _restore_status(rec, entry)
                 versions.append(entry)
         out: dict[str, Any] = {
             "Name": Bucket,

@@ -69,15 +69,16 @@ def _iso(ts: float) -> str:
 def event_record(ctx: CallContext, bucket: BucketRecord, name: str, rec: ObjectVersion, config_id: str,
                  when: float, sequencer: int) -> dict[str, Any]:
     obj: dict[str, Any] = {"key": quote_plus(rec.key, safe="/")}
-    if name.startswith("ObjectCreated"):
+    if name.startswith(("ObjectCreated", "ObjectRestore")):
         obj["size"] = rec.size
         obj["eTag"] = rec.etag
     if bucket.versioning and rec.version_id != "null":
         obj["versionId"] = rec.version_id
     obj["sequencer"] = f"{sequencer:016X}"
     principal = f"AWS:{ctx.account_id}"
-    return {
-        "eventVersion": "2.1",
+    record: dict[str, Any] = {
+        # 2.3 for restore-copy deletions (user guide, "Event message structure"), else 2.1
+        "eventVersion": "2.3" if name == "ObjectRestore:Delete" else "2.1",
         "eventSource": "aws:s3",
         "awsRegion": bucket.region,
         "eventTime": _iso(when),
@@ -94,6 +95,12 @@ def event_record(ctx: CallContext, bucket: BucketRecord, name: str, rec: ObjectV
             "object": obj,
         },
     }
+    if name == "ObjectRestore:Completed" and rec.restore_expiry is not None:
+        # only Completed events carry glacierEventData (user guide, "Event message structure")
+        record["glacierEventData"] = {"restoreEventData": {
+            "lifecycleRestorationExpiryTime": _iso(rec.restore_expiry),
+            "lifecycleRestoreStorageClass": rec.storage_class}}
+    return record
 
 
 class DeliveryFailed(Exception):

@@ -214,6 +214,14 @@ def object_headers(rec: ObjectVersion, bucket: BucketRecord, checksum_mode: bool
         out["Metadata"] = {k: encode_meta(v) for k, v in rec.metadata.items()}
     if rec.storage_class != "STANDARD":
         out["StorageClass"] = rec.storage_class
+    if rec.restore_requested is not None:
+        from awsemu.services.s3.archive import restore_header
+
+        restore = restore_header(rec)
+        if restore:
+            out["Restore"] = restore
+    if rec.replication_status:
+        out["ReplicationStatus"] = rec.replication_status
     out.update(rec.sse)
     if bucket.versioning:
         out["VersionId"] = rec.version_id

@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable
 
 from awsemu.services.base import CallContext, runs_inline
 from awsemu.services.s3 import checksums as ck
+from awsemu.services.s3.archive import ARCHIVED, check_readable
 from awsemu.services.s3.conditionals import check_read, check_write, parse_range
 from awsemu.services.s3.errors import (
     IncompleteBody,
@@ -349,6 +350,8 @@ class ObjectsMixin:
     @runs_inline
     def get_object(self, ctx: CallContext, Bucket: str, Key: str, **p: Any) -> dict[str, Any]:
         bucket, rec, out = self._read_common(Bucket, Key, p)
+        if rec.storage_class in ARCHIVED:
+            check_readable(rec)  # GLACIER/DEEP_ARCHIVE: only a restored copy can be read
         start, end = self._range_of(rec, p, out)
         if rec.blob_id is None or end <= start:
             out["Body"] = b""

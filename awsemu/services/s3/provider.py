@@ -11,7 +11,8 @@ versioning.py      bucket versioning, object lock configuration, retention, lega
 config.py          tagging, ACLs, ownership controls, public access block, policy, CORS, encryption, website
 lifecycle.py       lifecycle configuration, x-amz-expiration, the expiry sweeper
 notifications.py   notification configuration, event outbox, delivery to SQS
-replication.py     replication configuration, replicas committed to destination buckets
+replication.py     replication configuration, replicas committed to destination buckets, replication status
+archive.py         GLACIER/DEEP_ARCHIVE reads refused, RestoreObject, x-amz-restore, restore events
 bucket_settings.py logging, request payment, accelerate configuration
 keyed_configs.py   analytics, inventory, metrics and intelligent-tiering configurations (by Id)
 =================  ==========================================================================
@@ -30,6 +31,7 @@ from typing import Any
 
 from awsemu.services.base import Provider
 from awsemu.services.s3 import cors, keys
+from awsemu.services.s3.archive import ArchiveMixin
 from awsemu.services.s3.bucket_settings import BucketSettingsMixin
 from awsemu.services.s3.buckets import BucketsMixin
 from awsemu.services.s3.config import ConfigMixin
@@ -57,6 +59,7 @@ class S3Provider(
     ConfigMixin,
     LifecycleMixin,
     ReplicationMixin,  # before NotificationsMixin: extends its _event_ops and deliver_outbox
+    ArchiveMixin,  # before NotificationsMixin: extends its deliver_outbox
     NotificationsMixin,
     BucketSettingsMixin,
     KeyedConfigsMixin,
@@ -82,7 +85,7 @@ class S3Provider(
         """Drop every bucket, version, upload and pending event, with their blob references."""
         db = self.store.db
         ops: list[tuple[bytes, bytes | None]] = []
-        for kind in ("b", "a", "o", "n", "q", "u"):
+        for kind in ("b", "a", "o", "n", "q", "u", "x"):
             ops += [(k, None) for k, _ in db.scan(*keys.kind_range(kind))]
         from awsemu.services.s3.records import ObjectVersion, PartRecord
         from awsemu.services.s3.store import blob_owner, part_owner

@@ -127,6 +127,13 @@ class ObjectVersion(Record):
     lock_mode: str | None = None
     lock_until: str | None = None  # ISO 8601
     legal_hold: str | None = None  # "ON" | "OFF"
+    # RestoreObject of an archived version (archive.py): when it was asked, when the temporary
+    # copy is (or was) ready, when that copy expires; epoch seconds, all None if never restored
+    restore_requested: float | None = None
+    restore_done: float | None = None
+    restore_expiry: float | None = None
+    # x-amz-replication-status (replication.py): PENDING | COMPLETED | FAILED on a source, REPLICA on a replica
+    replication_status: str | None = None
 
     @property
     def quoted_etag(self) -> str:

@@ -32,10 +32,16 @@ How: the write path asks for event operations (``_event_ops``) inside the batch 
 version; this mixin adds, to that batch, a replication entry ``("s3", "r", seq)`` and a hold on the
 body's blob for it (so a delete of the source before delivery cannot free the body). The outbox
 deliverer of notifications.py also drains these entries: it commits the replica in the
-destination as a version sharing the source's blob (no bytes are copied) and removes the entry
-and the hold in the same batch, so a crash replays an entry at most into the same version. The
-destination must still exist with versioning Enabled at delivery, else the entry is dropped (S3
-would mark it FAILED). Not done: the ``x-amz-replication-status`` header and replication events.
+destination as a version sharing the source's blob (no bytes are copied), marking the entry
+with its outcome and dropping the hold in the same batch, so a crash replays an entry at most
+into the same version; a second batch settles the source's status and removes the entries
+(:meth:`ReplicationMixin.deliver_replicas`). The destination must still exist with versioning
+Enabled at delivery, else the replica is dropped.
+
+``x-amz-replication-status`` (user guide, "Getting replication status information"): a source
+version an enabled rule selects is ``PENDING`` from its commit (the status is set in the same
+batch), then ``COMPLETED`` once every destination holds its replica, or ``FAILED`` when one was
+dropped; replicas show ``REPLICA``. Not done: replication events.
 """
 
 from __future__ import annotations
@@ -273,6 +279,8 @@ class ReplicationMixin:
             if rec.blob_id:
                 ops += self.store.blobs.ref_ops(rec.blob_id, pending_owner(seq))
         if ops:
+            if not marker:
+                rec.replication_status = "PENDING"  # the batch encodes rec after this (store.py)
             self._outbox_wake.set()
         return ops
 
@@ -291,27 +299,66 @@ class ReplicationMixin:
         return ops
 
     def deliver_replicas(self) -> int:
-        """Commit every pending replica; returns how many entries were handled."""
+        """Commit every pending replica, then settle the sources' replication status; returns how
+        many entries were handled.
+
+        Two steps, each one batch, so a crash anywhere replays into the same state: (1) the
+        replica is committed in its destination and its entry marked with the outcome (the hold
+        on the body goes: the replica references it now); (2) once every entry of one source
+        version has an outcome, the source's status becomes COMPLETED (FAILED if any replica
+        was dropped) and the entries go, in one batch. Step 2 takes the source's key lock
+        alone, never inside a destination's (the lock stripes could be the same lock).
+        """
         start, end = keys.kind_range("r")
         handled = 0
+        sources: dict[tuple[str, str, int], list[tuple[bytes, str]]] = {}
         for key, value in list(self.store.db.scan(start, end)):
             entry = json.loads(value)
-            entry_seq = int(keys.parse(key)[2])
-            raw = self.store.db.get(keys.version(entry["src"], entry["key"], entry["seq"]))
-            source = ObjectVersion.decode(raw) if raw is not None else None
-            done: list[Op] = [(key, None)]
-            if entry.get("blob"):
-                done += self.store.blobs.unref_ops(entry["blob"], pending_owner(entry_seq))
-            target = self.store.bucket(entry["dest"])
-            if source is None or target is None or target.versioning != "Enabled":
-                log.warning("dropping replication of %s/%s to %s", entry["src"], entry["key"], entry["dest"])
-                self.store.db.write_batch(done)
-            else:
-                self._commit_replica(entry, source, done)
-            handled += 1
+            if "outcome" not in entry:
+                entry["outcome"] = self._deliver_replica(key, entry)
+                handled += 1
+            sources.setdefault((entry["src"], entry["key"], entry["seq"]), []).append((key, entry["outcome"]))
+        for (src, obj_key, seq), outcomes in sources.items():
+            self._settle_source(src, obj_key, seq, outcomes)
         return handled
 
+    def _deliver_replica(self, key: bytes, entry: dict[str, Any]) -> str:
+        """Step 1 for one entry; returns its outcome (COMPLETED or FAILED)."""
+        entry_seq = int(keys.parse(key)[2])
+        raw = self.store.db.get(keys.version(entry["src"], entry["key"], entry["seq"]))
+        source = ObjectVersion.decode(raw) if raw is not None else None
+        target = self.store.bucket(entry["dest"])
+        outcome = "COMPLETED"
+        if source is None or target is None or target.versioning != "Enabled":
+            log.warning("dropping replication of %s/%s to %s", entry["src"], entry["key"], entry["dest"])
+            outcome = "FAILED"
+        done: list[Op] = [(key, json.dumps({**entry, "outcome": outcome, "blob": None}).encode())]
+        if entry.get("blob"):
+            done += self.store.blobs.unref_ops(entry["blob"], pending_owner(entry_seq))
+        if source is None or outcome == "FAILED":
+            self.store.db.write_batch(done)
+        else:
+            self._commit_replica(entry, source, done)
+        return outcome
+
+    def _settle_source(self, bucket: str, key: str, seq: int, outcomes: list[tuple[bytes, str]]) -> None:
+        """Step 2: the source version's final status, and its entries removed (every entry of a
+        version was written by the batch that committed the version, so ``outcomes`` is all of them)."""
+        status = "FAILED" if any(outcome == "FAILED" for _, outcome in outcomes) else "COMPLETED"
+        drop: list[Op] = [(entry, None) for entry, _ in outcomes]
+
+        def settle(rec: ObjectVersion) -> list[Op]:
+            if rec.replication_status == "PENDING":
+                rec.replication_status = status
+            return drop
+
+        if self.store.update_version(bucket, key, seq, settle) is None:
+            self.store.db.write_batch(drop)  # the source version is gone
+
     def _commit_replica(self, entry: dict[str, Any], replica: ObjectVersion, done: list[Op]) -> None:
+        replica.replication_status = "REPLICA"
+        # a restored copy is the source's own state, not replicated with the object
+        replica.restore_requested = replica.restore_done = replica.restore_expiry = None
         if entry.get("storage_class"):
             replica.storage_class = entry["storage_class"]
         if entry.get("owner"):

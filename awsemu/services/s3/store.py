@@ -167,13 +167,15 @@ class S3Store:
 
         ``rec.version_id == "null"`` replaces the key's previous null version (and drops its blob
         reference). ``check(current)`` runs under the key lock first and may raise (conditional
-        writes). ``extra_ops(previous_current)`` adds operations to the same batch.
+        writes). ``extra_ops(previous_current)`` adds operations to the same batch; it runs before
+        ``rec`` is encoded, so it may still set fields of the record (replication status).
         """
         key = rec.key
         with self.key_lock(bucket, key):
             cur = self.current(bucket, key)
             if check is not None:
                 check(cur)
+            extra = extra_ops(cur) if extra_ops is not None else []
             ops: list[Op] = []
             if rec.version_id == "null":
                 ops += self._drop_null_ops(bucket, key, skip_seq=rec.seq)
@@ -183,8 +185,7 @@ class S3Store:
             ops.append((keys.current(bucket, key), body))
             if rec.blob_id is not None:
                 ops += self.blobs.ref_ops(rec.blob_id, blob_owner(bucket, key, rec.seq))
-            if extra_ops is not None:
-                ops += extra_ops(cur)
+            ops += extra
             self.db.write_batch(ops)
             return cur
 
@@ -215,6 +216,26 @@ class S3Store:
             if cur is not None and ObjectVersion.decode(cur).seq == rec.seq:
                 ops.append((keys.current(bucket, rec.key), body))
             self.db.write_batch(ops)
+
+    def update_version(
+        self, bucket: str, key: str, seq: int, change: Callable[[ObjectVersion], list[Op] | None],
+    ) -> ObjectVersion | None:
+        """Read-modify-write of one stored version under its key lock: ``change(rec)`` edits the
+        record in place (or raises) and may return operations for the same batch. Returns the
+        stored record, None when the version no longer exists (``change`` is then not called)."""
+        with self.key_lock(bucket, key):
+            raw = self.db.get(keys.version(bucket, key, seq))
+            if raw is None:
+                return None
+            rec = ObjectVersion.decode(raw)
+            extra = change(rec) or []
+            body = rec.encode()
+            ops: list[Op] = [(keys.version(bucket, key, seq), body)]
+            cur = self.db.get(keys.current(bucket, key))
+            if cur is not None and ObjectVersion.decode(cur).seq == seq:
+                ops.append((keys.current(bucket, key), body))
+            self.db.write_batch(ops + extra)
+            return rec
 
     def remove_version(
         self,

@@ -26,7 +26,7 @@ def _operations_with_output(shape_name: str) -> list[str]:
             and model.operation_model(n).output_shape.name == shape_name]
 
 
-STATUS_MEMBERS = {"GetObjectOutput", "HeadObjectOutput", "AwsemuPartialStatusCode"}
+STATUS_MEMBERS = {"GetObjectOutput", "HeadObjectOutput", "RestoreObjectOutput", "AwsemuPartialStatusCode"}
 
 
 def test_every_patch_entry_is_covered_here() -> None:
@@ -107,6 +107,13 @@ def test_partial_content_status_member(operation: str) -> None:
     assert partial.status == 206
     assert partial.header("Content-Range") == "bytes 0-1/10"
     assert codec.serialize(op, {"ContentLength": 10}, "rid").status == 200
+
+
+def test_restore_object_status_member() -> None:
+    codec = codec_for("s3")
+    op = service_model("s3").operation_model("RestoreObject")
+    assert codec.serialize(op, {"StatusCode": 202}, "rid").status == 202
+    assert codec.serialize(op, {}, "rid").status == 200
 
 
 def test_list_object_versions_interleaves_versions_and_delete_markers() -> None:
