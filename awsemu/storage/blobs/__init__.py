@@ -22,10 +22,10 @@ it through ``asyncio.to_thread``. A server should also run ``start_background_gc
 (frees bodies whose last reference was dropped) and ``start_background_scrub(interval_s)``;
 ``health()`` is a JSON-ready summary for ``/_awsemu/health``.
 
-See ``store.py`` for the write/commit protocol, ``gc.py`` for references and collection,
-``shards.py`` for the on-disk layout, ``scrub.py`` for verification and repair; the pipelines
-behind the throughput: ``stripes.py`` and ``lanes.py`` (writes), ``readahead.py`` and
-``buffers.py`` (reads).
+See ``store.py`` for the write/commit protocol, ``reader.py`` for range reads (planning,
+verification, rebuild on read), ``gc.py`` for references and collection, ``shards.py`` for the
+on-disk layout, ``scrub.py`` for verification and repair; the pipelines behind the throughput:
+``stripes.py`` and ``lanes.py`` (writes), ``readahead.py`` and ``buffers.py`` (reads).
 """
 
 from .checksums import ALGORITHMS

@@ -7,8 +7,15 @@ the GIL, so MD5 and SHA-256 of one body run on different cores).
 Values are formatted the way S3 sends them in ``x-amz-checksum-*`` headers: base64 of the
 big-endian CRC integer (4 bytes for CRC32/CRC32C, 8 for CRC64NVME) or of the SHA digest
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
-The arithmetic comes from kept libraries only: ``zlib`` (CRC32), ``crc32c`` (CRC32C),
-``awscrt.checksums`` (CRC64NVME) and ``hashlib``.
+The arithmetic comes from kept libraries only: ``zlib`` (CRC32), ``awscrt.checksums`` (CRC32C,
+CRC64NVME) and ``hashlib``.
+
+``crc32c`` here is the one CRC32C function of the whole store: body checksums, and the CRC
+trailer of every shard block on write, read and scrub (``shards.block_crc``). It is
+``awscrt``'s: the same values as the ``crc32c`` package (a test checks it), 2-3x faster on
+256 KiB-1 MiB buffers on this machine, and it releases the GIL above a few KiB, so the block
+CRCs of a write's data and parity lanes, and of concurrent reads, run on different cores (two
+threads did twice the work in 1.2x the time of one; the ``crc32c`` package needed 1.8x).
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ import zlib
 from collections.abc import Iterable
 from typing import Protocol
 
-import crc32c as _crc32c
 from awscrt import checksums as _crt
 
 from .errors import UnsupportedChecksum
@@ -27,6 +33,10 @@ from .errors import UnsupportedChecksum
 #: Canonical names of the checksum algorithms S3 supports, as they appear in
 #: ``x-amz-checksum-algorithm`` / ``ChecksumAlgorithm``.
 ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+
+#: ``crc32c(data, previous) -> int``: CRC32C (Castagnoli) of ``data``, continuing from the CRC
+#: ``previous`` (default 0); any bytes-like input. The store's only CRC32C (see above).
+crc32c = _crt.crc32c
 
 
 class Digest(Protocol):
@@ -85,7 +95,7 @@ def new_digest(name: str) -> Digest:
     if name == "CRC32":
         return _Crc(name, zlib.crc32, 4)
     if name == "CRC32C":
-        return _Crc(name, _crc32c.crc32c, 4)
+        return _Crc(name, crc32c, 4)
     if name == "CRC64NVME":
         return _Crc(name, _crt.crc64nvme, 8)
     if name == "SHA1":

@@ -2,9 +2,9 @@
 
 The write path hands every stripe to several lanes: one per digest (MD5 and each requested
 checksum), which must see the body in order, one for the parity shards (zfec encode, CRC32C,
-writes) and one for the data shards (CRC32C, writes). hashlib, zfec and crc32c release the GIL on
-large buffers, so MD5 of stripe s runs on one core while stripe s is encoded and written on
-another.
+writes) and one for the data shards (CRC32C, writes). hashlib, zfec and awscrt (CRC32C) release
+the GIL on large buffers, so MD5 of stripe s runs on one core while stripe s is encoded and
+written on another.
 
 How the lanes run, and why:
 - A lane handles its items one at a time, in order. It has a queue and at most one pool job: the

@@ -1,6 +1,6 @@
 """Read-ahead: worker threads run a read's jobs a few ahead of the consumer, results in order.
 
-A read is a list of jobs (runs of stripes, see ``store.py``). Up to ``workers`` pool tasks claim
+A read is a list of jobs (runs of stripes, see ``reader.py``). Up to ``workers`` pool tasks claim
 jobs one after the other, as long as fewer than ``window`` jobs are claimed and not yet taken
 by the consumer. So:
 
