@@ -41,7 +41,8 @@ class Config:
     s3_restore_day_seconds: float = 86400.0  # a restore "Day" (other than 86400: no midnight rounding; tests)
     lambda_idle_seconds: float = 300.0  # idle execution environments are reaped after this
     lambda_fork_server: bool = True  # False: start each environment as a fresh interpreter
-    lambda_retry_seconds: float = 1.0  # first retry delay of async invokes
+    lambda_retry_seconds: float = 1.0
+    lambda_provisioned_max: int = 10  # provisioned environments actually started per version (the rest counted)  # first retry delay of async invokes
     lambda_sandbox: str = "auto"  # auto | bwrap | none: execution environments in a bubblewrap sandbox
     lambda_sandbox_share: str = ""  # host directories (":"-separated) sandboxed functions may read and write
     services: tuple[str, ...] = ("s3", "dynamodb", "dynamodbstreams", "sqs", "lambda", "iam", "sts")
@@ -72,6 +73,14 @@ def coerce(name: str, raw: str) -> object:
         return port
     if name == "data_dir":
         return Path(raw).expanduser()
+    if name in _INTEGER:
+        try:
+            number = int(raw)
+        except ValueError:
+            raise ValueError(f"{name.replace('_', ' ')} must be a whole number, got {raw!r}") from None
+        if number < 0:
+            raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {raw}")
+        return number
     if name in _BOOLEAN:
         low = raw.strip().lower()
         if low in ("1", "true", "yes", "on"):
@@ -113,4 +122,5 @@ def coerce(name: str, raw: str) -> object:
 
 
 _BOOLEAN = {f.name for f in fields(Config) if f.type == "bool"}
+_INTEGER = {f.name for f in fields(Config) if f.type == "int" and f.name != "port"}
 _SECONDS = {f.name for f in fields(Config) if f.type == "float"}

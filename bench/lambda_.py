@@ -18,6 +18,12 @@ also measured with a raw keep-alive HTTP client to show the server's own share.
 - SnapStart: a handler whose init sleeps 0.3 s; cold invoke of $LATEST (init per environment) vs
   cold invoke of its SnapStart version (forked from the template initialized at PublishVersion, which
   is given 1 s to finish first), median of 5 functions;
+- provisioned concurrency: the same 0.3 s-init handler published, 1 environment provisioned on the
+  version (waited READY); the first invoke of the version (a provisioned environment: no init) vs
+  the first invoke of $LATEST (an on-demand cold start), median of 5 functions;
+- an 18 MiB streamed response (a custom runtime writing 256 KiB chunks) through
+  InvokeWithResponseStream: wall time and the server's peak RSS growth while it streams (the
+  stream is never held whole: about 1 MiB per stream waits for the client at most);
 - nodejs20.x on the local node: cold invoke (a node process start, no fork server), median of 5, and
   warm invoke p50 over 200 (skipped, with a row saying so, when no node is installed);
 - bubblewrap sandbox: the first cold invoke of a new function (code never seen before: a fork from
@@ -35,6 +41,7 @@ from __future__ import annotations
 import http.client
 import io
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -61,6 +68,77 @@ def _zip(source: str) -> bytes:
     with zipfile.ZipFile(buf, "w") as archive:
         archive.writestr("lambda_function.py", source)
     return buf.getvalue()
+
+
+# A custom runtime streaming event["size"] bytes in 256 KiB chunks of one chunked POST.
+STREAMER = """#!{python}
+import json, os, socket
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+api = "/2018-06-01/runtime"
+
+def request(s, head):
+    s.sendall(head)
+    data = b""
+    while b"\\r\\n\\r\\n" not in data:
+        data += s.recv(65536)
+    top, rest = data.split(b"\\r\\n\\r\\n", 1)
+    headers = dict(l.split(":", 1) for l in top.decode().split("\\r\\n")[1:])
+    headers = {{k.strip().lower(): v.strip() for k, v in headers.items()}}
+    while len(rest) < int(headers.get("content-length", "0")):
+        rest += s.recv(65536)
+    return headers, rest
+
+while True:
+    s = socket.create_connection((host, int(port)))
+    headers, body = request(s, f"GET {{api}}/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+    s.close()
+    rid, size = headers["lambda-runtime-aws-request-id"], json.loads(body)["size"]
+    s = socket.create_connection((host, int(port)))
+    s.sendall(f"POST {{api}}/invocation/{{rid}}/response HTTP/1.1\\r\\nHost: x\\r\\n"
+              "Lambda-Runtime-Function-Response-Mode: streaming\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n".encode())
+    sent = 0
+    while sent < size:
+        piece = b"x" * min(262144, size - sent)
+        s.sendall(b"%x\\r\\n%s\\r\\n" % (len(piece), piece))
+        sent += len(piece)
+    request(s, b"0\\r\\n\\r\\n")
+    s.close()
+"""
+
+
+def _zip_files(files: dict[str, str], executable: str = "") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o755 if name == executable else 0o644) << 16
+            archive.writestr(info, text)
+    return buf.getvalue()
+
+
+def provisioned_and_stream_rows(fb: "Bench") -> list[tuple[str, str]]:
+    """The provisioned concurrency and 18 MiB stream rows (``provisioned_and_stream_only()`` runs just these)."""
+    runs = [fb.provisioned() for _ in range(5)]
+    stream_s, growth = fb.big_stream()
+    return [
+        ("first invoke, 0.3 s init, $LATEST (on-demand cold start), median of 5 (ms)",
+         _ms(statistics.median(r[0] for r in runs))),
+        ("first invoke, 0.3 s init, version with provisioned concurrency (initialized ahead), median of 5 (ms)",
+         _ms(statistics.median(r[1] for r in runs))),
+        ("18 MiB streamed response, InvokeWithResponseStream through boto3: wall (ms)", _ms(stream_s)),
+        ("18 MiB streamed response: server peak RSS growth while streaming (MiB)", f"{growth / 2**20:.1f}"),
+    ]
+
+
+def provisioned_and_stream_only() -> None:
+    server = ServerProcess(env={"AWSEMU_LAMBDA_SANDBOX": "none", "AWSEMU_LOG_LEVEL": "warning"})
+    try:
+        server.start()
+        fb = Bench(server)
+        fb.invoke(fb.create()[0])  # the fork server is up and warm
+        _print(provisioned_and_stream_rows(fb))
+    finally:
+        server.close()
 
 
 def _ms(seconds: float) -> str:
@@ -113,6 +191,46 @@ class Bench:
         version = self.lam.publish_version(FunctionName=name)["Version"]
         time.sleep(1.0)  # the template's init (0.3 s) runs in the background after PublishVersion
         return self.invoke(name), self.invoke(name, version)
+
+    def provisioned(self) -> tuple[float, float]:
+        """(first invoke of $LATEST, first invoke of a version with 1 provisioned environment) of a
+        new function with a 0.3 s init."""
+        name = f"p-{uuid.uuid4().hex[:10]}"
+        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="lambda_function.handler",
+                                 Code={"ZipFile": _zip(SLOW_INIT)}, Timeout=60, Publish=True)
+        self.lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+        while self.lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")["Status"] != "READY":
+            time.sleep(0.05)
+        return self.invoke(name), self.invoke(name, "1")
+
+    def big_stream(self, size: int = 18 * 2**20) -> tuple[float, float]:
+        """(wall seconds, peak server RSS growth in bytes) of one streamed response of ``size`` bytes."""
+        name = f"st-{uuid.uuid4().hex[:10]}"
+        self.lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="x.y", Timeout=60,
+                                 Code={"ZipFile": _zip_files({"bootstrap": STREAMER.format(python=sys.executable)},
+                                                             executable="bootstrap")})
+        self.lam.invoke_with_response_stream(FunctionName=name, Payload=b'{"size": 1}')["EventStream"].close()
+        server = psutil.Process(self.server.proc.pid)  # type: ignore[union-attr]
+        base = server.memory_info().rss
+        peak = [base]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], server.memory_info().rss)
+                time.sleep(0.005)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = time.perf_counter()
+        out = self.lam.invoke_with_response_stream(FunctionName=name, Payload=f'{{"size": {size}}}'.encode())
+        total = sum(len(e["PayloadChunk"]["Payload"]) for e in out["EventStream"] if "PayloadChunk" in e)
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        if total != size:
+            raise RuntimeError(f"{name} streamed {total} of {size} bytes")
+        return elapsed, peak[0] - base
 
     def retire(self, name: str) -> None:
         """A configuration change: the function's environments are retired, its code (and so its
@@ -286,6 +404,7 @@ def main() -> None:
                      _ms(statistics.median(s[0] for s in snap))))
         rows.append(("cold invoke, 0.3 s init, SnapStart version (fork of the template), median of 5 (ms)",
                      _ms(statistics.median(s[1] for s in snap))))
+        rows += provisioned_and_stream_rows(fb)
         if shutil.which("node"):
             colds = []
             for _ in range(5):

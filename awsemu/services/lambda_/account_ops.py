@@ -2,13 +2,17 @@
 
 Reserved concurrency is checked by invoke.py (TooManyRequestsException when a function's in-flight
 invocations reach it); here it is only stored, within the account's limit of 1000 of which 100
-must stay unreserved, as in AWS.
+must stay unreserved, as in AWS, and never below the provisioned concurrency of the function's
+versions and aliases together (provisioned concurrency counts toward reserved concurrency).
+GetAccountSettings' UnreservedConcurrentExecutions is the limit minus every function's reserved
+concurrency minus the provisioned concurrency of functions without reserved concurrency (that comes
+out of the unreserved pool; a function with reserved concurrency provisions out of its own).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import functions as fx
@@ -24,6 +28,7 @@ class AccountOperations(ProviderParts):
     db: Any
     store: FunctionStore
     _lock: threading.RLock
+    _provisioned_total: Callable[[Fn, Any], int]
 
     def get_account_settings(self, ctx: CallContext) -> dict[str, Any]:
         reserved = 0
@@ -31,7 +36,10 @@ class AccountOperations(ProviderParts):
         total = 0
         for meta in self.store.all_metas(ctx.account_id, ctx.region):
             count += 1
-            reserved += meta.reserved_concurrency or 0
+            if meta.reserved_concurrency is not None:
+                reserved += meta.reserved_concurrency
+            else:
+                reserved += self._provisioned_total((ctx.account_id, ctx.region, meta.name), meta)
             seen: set[str] = set()
             for config in self.store.versions(ctx.account_id, ctx.region, meta.name):
                 if config.blob_id not in seen:
@@ -87,11 +95,19 @@ class AccountOperations(ProviderParts):
                              "Member must have value greater than or equal to 0")
         with self._lock:
             meta = self.store.require_meta(*fn)
-            others = sum(m.reserved_concurrency or 0 for m in self.store.all_metas(fn[0], fn[1]) if m.name != fn[2])
+            others = sum(m.reserved_concurrency if m.reserved_concurrency is not None
+                         else self._provisioned_total((fn[0], fn[1], m.name), m)
+                         for m in self.store.all_metas(fn[0], fn[1]) if m.name != fn[2])
             if ACCOUNT_CONCURRENCY - others - ReservedConcurrentExecutions < MIN_UNRESERVED:
                 raise InvalidParameterValueException(
                     "Specified ReservedConcurrentExecutions for function decreases account's "
                     f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."
+                )
+            provisioned = self._provisioned_total(fn, meta)
+            if ReservedConcurrentExecutions < provisioned:
+                raise InvalidParameterValueException(
+                    f"ReservedConcurrentExecutions {ReservedConcurrentExecutions} should not be lower than "
+                    f"function's total provisioned concurrency [{provisioned}]."
                 )
             meta.reserved_concurrency = ReservedConcurrentExecutions
             self.db.put(fx.meta_key(*fn), meta.to_bytes())

@@ -12,8 +12,11 @@ deleting the function drops the link; a configuration in use by a function canno
 
 Stored and validated only. Lambda checks a deployment package's signature against AWS Signer's
 signing profiles (UntrustedArtifactOnDeployment Warn/Enforce) when code is deployed; awsemu has no
-Signer, so no package is ever rejected or warned about, and CreateFunction's own
-CodeSigningConfigArn parameter is not read (attach it with PutFunctionCodeSigningConfig).
+Signer, so no package is ever rejected or warned about. CreateFunction's CodeSigningConfigArn
+attaches the configuration as PutFunctionCodeSigningConfig does (``_require_csc``: a missing one is
+CodeSigningConfigNotFoundException and no function is created). As in Lambda, GetFunction does not
+name it (its Configuration only carries SigningProfileVersionArn/SigningJobArn of a package Signer
+signed, which never happens here): GetFunctionCodeSigningConfig and ListFunctionsByCodeSigningConfig do.
 """
 
 from __future__ import annotations
@@ -191,17 +194,21 @@ class CodeSigningOperations(ProviderParts):
         return out
 
     # -- a function's configuration ----------------------------------------------------------
+    def _require_csc(self, arn: str) -> None:
+        """A configuration a function is to use: CodeSigningConfigNotFoundException when it does not exist."""
+        try:
+            self._csc(arn)
+        except ResourceNotFoundException:
+            raise CodeSigningConfigNotFoundException(
+                "The code signing configuration cannot be found. Check that the provided configuration is not "
+                f"deleted: {arn}."
+            ) from None
+
     def put_function_code_signing_config(self, ctx: CallContext, CodeSigningConfigArn: str,
                                          FunctionName: str) -> dict[str, Any]:
         fn = self._unqualified(ctx, FunctionName)
         with self._lock:
-            try:
-                self._csc(CodeSigningConfigArn)
-            except ResourceNotFoundException:
-                raise CodeSigningConfigNotFoundException(
-                    "The code signing configuration cannot be found. Check that the provided configuration is not "
-                    f"deleted: {CodeSigningConfigArn}."
-                ) from None
+            self._require_csc(CodeSigningConfigArn)
             meta = self.store.require_meta(*fn)
             meta.settings["code_signing"] = CodeSigningConfigArn
             self.db.put(fx.meta_key(*fn), meta.to_bytes())

@@ -27,7 +27,9 @@ bootstrap. The fork server exits when stdin closes.
 SnapStart templates: a request with ``"template": ADDRESS`` forks a child that runs the function's
 init (imports the handler module, running its top-level code), connects to that Unix socket
 address and then serves the same protocol on it (``{"ready": pid}`` first, or ``{"init_error": doc}``
-and exit). Environments forked from a template start with the handler already loaded: the init
+and exit). The function's before-snapshot hooks run in the template after its init (an exception
+there is its init error, ``Runtime.BeforeSnapshotError``), its after-restore hooks in each forked
+environment before its first invoke (python_runtime.main; snapshot_restore_py.py). Environments forked from a template start with the handler already loaded: the init
 phase ran once, at PublishVersion, and every cold start of that version is a fork of its result.
 """
 
@@ -321,6 +323,12 @@ def _become_template(socket_path: str) -> None:
         doc = python_runtime.error_document(exc)
         traceback.print_exc()
         _send({"init_error": doc})
+        return
+    try:
+        python_runtime.snapshot_restore_py.run_before_snapshot()
+    except Exception as exc:  # noqa: BLE001 - a failing hook fails the snapshot
+        traceback.print_exc()
+        _send({"init_error": python_runtime.error_document(exc, python_runtime.BEFORE_SNAPSHOT_ERROR)})
         return
     sys.stdout.flush()
     sys.stderr.flush()

@@ -43,6 +43,23 @@ class EnvironmentFailed(Exception):
         self.body = body
 
 
+def message_of(body: bytes) -> str:
+    """The errorMessage of a runtime's error document ("" if it has none)."""
+    try:
+        doc = json.loads(body)
+        return str(doc.get("errorMessage", "")) if isinstance(doc, dict) else ""
+    except ValueError:
+        return ""
+
+
+def signal_name(number: int) -> str:
+    """How Lambda names the signal that ended a runtime: "killed" for SIGKILL, else e.g. "term", "segv"."""
+    try:
+        return signal.Signals(number).name[3:].lower().replace("kill", "killed")
+    except ValueError:
+        return str(number)
+
+
 @dataclass
 class EnvSpec:
     """How to start an environment: its variables, code directory, and runtime entry point.

@@ -10,7 +10,10 @@ records number it). What they would steer does not exist here, so nothing reads 
   reported, not enforced);
 - runtime management: a function runs on the local interpreter or node that matches its runtime
   (interpreters.py), there are no runtime versions to pin; a Manual RuntimeVersionArn is stored and
-  answered back;
+  answered back. GetFunction and GetFunctionConfiguration show ``RuntimeVersionConfig`` as Lambda
+  does (``_runtime_version_config``): the pinned ARN in Manual mode, else the runtime's one version
+  here, ``arn:aws:lambda:<region>::runtime:<64 hex>`` (a digest of the runtime's name, so it is the
+  same for every function of that runtime and never changes);
 - scaling: Lambda applies it to functions on a capacity provider (Managed Instances), which awsemu
   does not have; the configuration is validated, stored for any published version and answered as
   applied.
@@ -18,6 +21,7 @@ records number it). What they would steer does not exist here, so nothing reads 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from typing import Any
@@ -26,7 +30,7 @@ from awsemu.services.base import CallContext
 from awsemu.services.lambda_ import functions as fx
 from awsemu.services.lambda_.checks import Fn
 from awsemu.services.lambda_.errors import InvalidParameterValueException, function_not_found, validation
-from awsemu.services.lambda_.functions import LATEST, FunctionStore
+from awsemu.services.lambda_.functions import LATEST, FunctionMeta, FunctionStore, VersionConfig
 from awsemu.services.lambda_.provider_parts import ProviderParts
 
 RECURSION_VALUES = ("Allow", "Terminate")
@@ -84,6 +88,13 @@ class FunctionSettingsOperations(ProviderParts):
         if config.get("RuntimeVersionArn"):
             out["RuntimeVersionArn"] = config["RuntimeVersionArn"]
         return out
+
+    @staticmethod
+    def _runtime_version_config(meta: FunctionMeta, config: VersionConfig) -> dict[str, str]:
+        """FunctionConfiguration's RuntimeVersionConfig of ``config`` (a version of ``meta``'s function)."""
+        pinned = meta.settings.get("runtime", {}).get(config.version, {}).get("RuntimeVersionArn")
+        digest = hashlib.sha256(f"awsemu-runtime:{config.runtime}".encode()).hexdigest()
+        return {"RuntimeVersionArn": pinned or f"arn:aws:lambda:{config.region}::runtime:{digest}"}
 
     def get_runtime_management_config(self, ctx: CallContext, FunctionName: str,
                                       Qualifier: str | None = None) -> dict[str, Any]:

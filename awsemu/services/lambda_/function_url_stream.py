@@ -11,7 +11,8 @@ as they arrive); the HTTP response starts when the first chunk arrives:
   (function_url_http.http_response), since its whole answer exists at once.
 
 An error after the first chunk ends the body early (the status went out already), as in AWS; the
-client going away cancels the invocation.
+client going away cancels the invocation. Up to 20 MiB stream (runtime_api.MAX_STREAMED_BODY), held
+in a bounded queue (stream_buffer.py) that slows the runtime down to the client's pace.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, AsyncIterator
 
 from awsemu.services.lambda_.function_url_http import Response, http_response
 from awsemu.services.lambda_.invoke import InvokeResult
+from awsemu.services.lambda_.stream_buffer import ChunkQueue
 
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 DELIMITER = b"\x00" * 8
@@ -33,19 +35,20 @@ class UrlStream:
     """One invocation's chunks, queued for the HTTP response (None marks the end)."""
 
     def __init__(self) -> None:
-        self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.chunks = ChunkQueue()
         self.content_type = ""
         self.streamed = False
         self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    def on_chunk(self, chunk: bytes, content_type: str) -> None:
+    def on_chunk(self, chunk: bytes, content_type: str) -> "asyncio.Future[None] | None":
+        """Queue a chunk; returns a future to await (the client is behind) or None."""
         if not chunk:
-            return
+            return None
         self.content_type = content_type or self.content_type
         self.streamed = True
-        self.chunks.put_nowait(chunk)
         if not self.started.done():
             self.started.set_result(None)
+        return self.chunks.put(chunk)
 
 
 def _prelude(raw: bytes) -> tuple[int, list[tuple[str, str]]] | None:
@@ -65,7 +68,7 @@ def _prelude(raw: bytes) -> tuple[int, list[tuple[str, str]]] | None:
 async def respond(task: asyncio.Task[InvokeResult], stream: UrlStream) -> Response:
     """(status, headers, body) of a RESPONSE_STREAM URL; the body is an async iterator when streamed.
     Raises what the invocation raised before it began (throttling, a deleted function)."""
-    task.add_done_callback(lambda _: stream.chunks.put_nowait(None))
+    task.add_done_callback(lambda _: stream.chunks.put(None))
     try:
         await asyncio.wait({task, stream.started}, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
@@ -83,11 +86,13 @@ async def respond(task: asyncio.Task[InvokeResult], stream: UrlStream) -> Respon
                 break
             buffered += chunk
         if DELIMITER not in buffered:
+            stream.chunks.close()
             task.cancel()
             return BAD_GATEWAY
         raw, first = buffered.split(DELIMITER, 1)
         parsed = _prelude(raw)
         if parsed is None:
+            stream.chunks.close()
             task.cancel()
             return BAD_GATEWAY
         status, headers = parsed
@@ -103,6 +108,7 @@ async def _body(task: asyncio.Task[Any], stream: UrlStream, first: bytes) -> Asy
         while (chunk := await stream.chunks.get()) is not None:
             yield chunk
     finally:
+        stream.chunks.close()
         if not task.done():  # the client went away
             task.cancel()
         elif not task.cancelled():

@@ -48,6 +48,7 @@ from awsemu.services.lambda_.errors import TooManyRequestsException, throttled
 from awsemu.services.lambda_.functions import VersionConfig
 from awsemu.services.lambda_.forking import EnvironmentFailed, EnvSpec
 from awsemu.services.lambda_.pool import Pool
+from awsemu.services.lambda_.provisioned_envs import ProvisionedEnvironments
 from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent
 from awsemu.storage.lsm.keycodec import encode, prefix_end
 
@@ -131,7 +132,7 @@ class Invoker:
     """Runs invocations on the pool; counts concurrency; owns the durable event queue."""
 
     def __init__(self, pool: Pool, prepare_code: Callable[[VersionConfig], Awaitable[tuple[str, Any]]],
-                 db: Any, retry_seconds: float = 1.0) -> None:
+                 db: Any, retry_seconds: float = 1.0, provisioned_max: int | None = None) -> None:
         self.pool = pool
         self.prepare_code = prepare_code
         self.db = db
@@ -139,6 +140,8 @@ class Invoker:
         self.inflight: dict[tuple[str, str, str], int] = {}
         self._event_tasks: set[asyncio.Task[None]] = set()
         self._seq = 0
+        self.provisioned = ProvisionedEnvironments(
+            pool, lambda config, endpoint: self._spec(config, Caller(endpoint), ""), provisioned_max)
 
     # -- synchronous -------------------------------------------------------------------------
     async def invoke(self, config: VersionConfig, reserved: int | None, payload: bytes, caller: Caller, *,
@@ -166,6 +169,7 @@ class Invoker:
         key = env_key(config)
         started = time.monotonic()
         env = self.pool.take_idle(key)
+        init_ms = None  # an on-demand cold start: its REPORT line shows the init's duration
         if env is None:
             spec = await self._spec(config, caller, request_id)
             if isinstance(spec, InvokeResult):
@@ -184,6 +188,8 @@ class Invoker:
                 return InvokeResult(body, config.version, "Unhandled",
                                     self._tail(config, request_id, b"", started, "") if tail else None,
                                     error_type=failure.error_type)
+            if template is None:
+                init_ms = env.init_ms
         log_start = env.log_size() if tail else 0
         deadline_ms = int(time.time() * 1000) + config.timeout * 1000
         trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
@@ -221,7 +227,7 @@ class Invoker:
             self.pool.release(env)
         if tail:
             result.log_result = self._tail(config, request_id, env.read_log(log_start, TAIL_BYTES), started, extra,
-                                           env.pid)
+                                           env.pid, init_ms)
         return result
 
     async def _spec(self, config: VersionConfig, caller: Caller, request_id: str) -> "EnvSpec | InvokeResult":
@@ -282,16 +288,18 @@ class Invoker:
             await self.pool.snapshot(env_key(config), spec)
 
     def _tail(self, config: VersionConfig, request_id: str, logs: bytes, started: float, extra: str,
-              pid: int = 0) -> str:
-        duration = (time.monotonic() - started) * 1000
+              pid: int = 0, init_ms: float | None = None) -> str:
+        duration = max(0.0, (time.monotonic() - started) * 1000 - (init_ms or 0))
         used = _max_memory_mb(pid) if pid else 0
+        init = f"Init Duration: {init_ms:.2f} ms\t" if init_ms is not None else ""
         text = (
             f"START RequestId: {request_id} Version: {config.version}\n".encode()
             + logs
             + extra.encode()
             + f"END RequestId: {request_id}\n".encode()
             + (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: "
-               f"{int(duration) + 1} ms\tMemory Size: {config.memory_size} MB\tMax Memory Used: {used} MB\t\n").encode()
+               f"{int(duration) + 1} ms\tMemory Size: {config.memory_size} MB\tMax Memory Used: {used} MB\t"
+               f"{init}\n").encode()
         )
         return base64.b64encode(text[-TAIL_BYTES:]).decode()
 

@@ -15,13 +15,12 @@ Cold starts go through a :class:`ForkServer` (fork_server.py): a long-lived inte
 has already imported the runtime loop and boto3 forks each new environment, so a cold start costs
 a fork and a handler import. There is one fork server per interpreter: ``python3.N`` functions run
 on a matching Python when one is installed (interpreters.py), custom runtimes on the server's.
-SnapStart versions have a :class:`Template` each: an environment process, forked from the fork
-server, that ran the function's init once (at PublishVersion) and forks that version's environments
-(both clients are in forking.py). A change of the function retires its templates with its
-environments; a template ends once its last environment has ended, and the version's next cold
-start makes a new one (so that one cold start pays the init again). ``AWSEMU_LAMBDA_FORK_SERVER=0``
-falls back to a plain interpreter start per environment (the benchmark compares both; SnapStart is
-then off). Custom runtimes (``provided.*``) are forked and then ``exec`` their ``bootstrap``.
+SnapStart versions have a :class:`Template` each (forking.py): forked from the fork server, it ran
+the function's init once (at PublishVersion) and forks that version's environments; it is retired
+with its function's environments and ends with its last one (the next cold start makes a new one).
+``AWSEMU_LAMBDA_FORK_SERVER=0`` starts a plain interpreter per environment (no SnapStart). Custom
+runtimes (``provided.*``) are forked and then ``exec`` their ``bootstrap``. Environments kept for
+provisioned concurrency (``provisioned``, provisioned_envs.py) are never reaped for idleness.
 
 In the bubblewrap sandbox (sandbox.py, decided once in the background: :meth:`Pool.isolation`)
 each interpreter has one sandboxed fork server for every function, prewarmed like the plain one;
@@ -37,7 +36,6 @@ Everything here runs on the server's event loop; nothing blocks it but a ``stat`
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import shutil
@@ -48,7 +46,7 @@ import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable
 
 from awsemu.services.lambda_ import interpreters, sandbox
 from awsemu.services.lambda_.forking import (
@@ -58,6 +56,8 @@ from awsemu.services.lambda_.forking import (
     ForkServer,
     SandboxedServers,
     Template,
+    message_of,
+    signal_name,
 )
 from awsemu.services.lambda_.sandbox import Sandbox, SandboxUnavailable
 from awsemu.services.lambda_.runtime_api import ChunkListener, NextEvent, RuntimeApiServer
@@ -95,6 +95,8 @@ class Environment:
         self.retired = False
         self.forked_by: ForkServer | None = None  # the fork server or template that forked it
         self.last_used = time.monotonic()
+        self.provisioned = False  # kept warm for provisioned concurrency (provisioned_envs.py): never reaped
+        self.init_ms = 0.0  # how long its init took (the REPORT line's Init Duration of its first invoke)
         self._pending: NextEvent | None = None
         self._waiter: asyncio.Future[NextEvent] | None = None
         self._current: tuple[str, asyncio.Future[Answer]] | None = None
@@ -128,12 +130,14 @@ class Environment:
                          chunks: list[bytes] | None = None) -> bool:
         return self._answer(request_id, Answer(body, error_type, chunks))
 
-    def invocation_chunk(self, request_id: str, chunk: bytes, content_type: str) -> None:
-        if self._current is not None and self._current[0] == request_id and self._on_chunk is not None:
-            self._on_chunk(chunk, content_type)
+    def invocation_chunk(self, request_id: str, chunk: bytes, content_type: str) -> "Awaitable[None] | None":
+        return self._on_chunk(chunk, content_type) if self.streams_live(request_id) else None  # type: ignore[misc]
+
+    def streams_live(self, request_id: str) -> bool:
+        return self._current is not None and self._current[0] == request_id and self._on_chunk is not None
 
     def init_error(self, body: bytes, error_type: str) -> None:
-        failure = EnvironmentFailed(error_type, _message_of(body) or error_type, body)
+        failure = EnvironmentFailed(error_type, message_of(body) or error_type, body)
         if not self.ready.done():
             self.ready.set_exception(failure)
         elif self._current is not None and not self._current[1].done():
@@ -161,7 +165,7 @@ class Environment:
         if self.dead:
             return
         self.dead = True
-        reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
+        reason = f"signal: {signal_name(-status)}" if status < 0 else f"exit status {status}"
         failure = EnvironmentFailed("Runtime.ExitError", f"RequestId: {{id}} Error: Runtime exited with error: {reason}")
         if not self.ready.done():
             self.ready.set_exception(failure)
@@ -208,21 +212,6 @@ def _log_failure(future: "asyncio.Future[None]") -> None:
 def _close_template(future: "asyncio.Future[Template | None]") -> None:
     if not future.cancelled() and future.exception() is None and future.result() is not None:
         future.result().close_now()  # type: ignore[union-attr]
-
-
-def _message_of(body: bytes) -> str:
-    try:
-        doc = json.loads(body)
-        return str(doc.get("errorMessage", "")) if isinstance(doc, dict) else ""
-    except ValueError:
-        return ""
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name[3:].lower().replace("kill", "killed")
-    except ValueError:
-        return str(number)
 
 
 class Pool:
@@ -442,6 +431,7 @@ class Pool:
             if env.pid in self._early_exits:
                 self._exited(env.pid, self._early_exits.pop(env.pid))
             await asyncio.wait_for(asyncio.shield(env.ready), INIT_TIMEOUT_S)
+            env.init_ms = (time.monotonic() - env.last_used) * 1000
         except asyncio.TimeoutError:
             self.discard(env)
             raise EnvironmentFailed("Runtime.InitTimeout", f"Init phase did not complete in {INIT_TIMEOUT_S:.0f} s")
@@ -564,7 +554,7 @@ class Pool:
         self._reap_sandboxed(cutoff)
         reaped = 0
         for key, stack in list(self.idle.items()):
-            for env in [e for e in stack if e.last_used <= cutoff]:
+            for env in [e for e in stack if e.last_used <= cutoff and not e.provisioned]:
                 self.discard(env)
                 reaped += 1
             if not stack:

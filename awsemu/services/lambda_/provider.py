@@ -120,7 +120,8 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
             sandbox_mode=config.lambda_sandbox,
             sandbox_share=config.lambda_sandbox_share,
         )
-        self.invoker = Invoker(self.pool, self._prepare_code, self.db, retry_seconds=config.lambda_retry_seconds)
+        self.invoker = Invoker(self.pool, self._prepare_code, self.db, retry_seconds=config.lambda_retry_seconds,
+                               provisioned_max=config.lambda_provisioned_max)
         self._lock = threading.RLock()
         self._cache: dict[Fn, dict[str | None, tuple[FunctionMeta, AliasRecord | None, dict[str, VersionConfig]]]] = {}
         self._generation: dict[Fn, int] = {}
@@ -141,6 +142,7 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
             self.pool.detect_isolation()  # logs which isolation is in effect
             if self.store.has_functions():
                 self.pool.prewarm()
+                self._sync_all_provisioned()  # provisioned concurrency is warm again after a restart
             for key, record in self.invoker.queued():
                 self.invoker.schedule(key, record, self._run_event, self._report_event)
 
@@ -158,6 +160,7 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
     def stop(self) -> None:
         self.pollers.stop_all()
         self.invoker.cancel_events()
+        self.invoker.provisioned.close()
         self.pool.close_now()
 
     def reset(self) -> None:
@@ -166,6 +169,7 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
         with self._lock:
             for k in list(self._generation):
                 self._invalidate(k)
+            self._on_loop(self.invoker.provisioned.close)
             self._on_loop(self.pool.retire, lambda key: True)
             ops: list[tuple[bytes, bytes | None]] = []
             versions, layer_versions = fx.encode("lambda", "v"), fx.encode("lambda", "l")
@@ -201,11 +205,13 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
     def _invalidate(self, fn: Fn) -> None:
         self._generation[fn] = self._generation.get(fn, 0) + 1
         self._cache.pop(fn, None)
+        self._sync_provisioned(fn)  # versions, aliases or configurations may have changed
 
     def _changed(self, fn: Fn) -> None:
         """A function's records changed: drop cached reads, retire environments of old revisions."""
         self._invalidate(fn)
         self._on_loop(self.pool.retire, lambda key: key[:3] == fn)
+        self._sync_provisioned(fn)  # retired provisioned environments are started again
 
     def _target(self, ctx: CallContext, function_name: str, qualifier: str | None = None,
                 member: str = "functionName") -> tuple[Fn, str | None]:
@@ -281,6 +287,9 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
         check_limits(Timeout, MemorySize)
         variables = user_environment(Environment)
         layer_refs = await asyncio.to_thread(self._layer_refs, unused.get("Layers"))
+        signing = unused.get("CodeSigningConfigArn")
+        if signing:
+            await asyncio.to_thread(self._require_csc, signing)  # code_signing_ops.py
         code_dir = local_code_dir(Code)
         if code_dir is not None:
             code_sha256, code_size, blob_id = await asyncio.to_thread(fingerprint, code_dir), 0, ""
@@ -301,6 +310,8 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
             code_dir=code_dir or "",
         )
         meta = FunctionMeta(name=fn[2], tags=dict(Tags or {}))
+        if signing:
+            meta.settings["code_signing"] = signing
         out = await asyncio.to_thread(self._create_records, fn, config, meta, Publish)
         self.pool.prewarm(Runtime)
         self._snapshot_later(ctx, out)
@@ -357,7 +368,8 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
         config = self.store.resolve(*fn, qualifier)
         meta = self.store.require_meta(*fn)
         out: dict[str, Any] = {
-            "Configuration": config.configuration(),
+            "Configuration": {**config.configuration(),
+                              "RuntimeVersionConfig": self._runtime_version_config(meta, config)},
             "Code": {"RepositoryType": "S3", "Location": self._code_location(ctx, config)},
             "Tags": dict(meta.tags),
         }
@@ -380,7 +392,9 @@ class LambdaProvider(VersionOperations, InvokeOperations, AliasOperations, Accou
     def get_function_configuration(self, ctx: CallContext, FunctionName: str,
                                    Qualifier: str | None = None) -> dict[str, Any]:
         fn, qualifier = self._target(ctx, FunctionName, Qualifier)
-        return self.store.resolve(*fn, qualifier).configuration()
+        config = self.store.resolve(*fn, qualifier)
+        return {**config.configuration(),
+                "RuntimeVersionConfig": self._runtime_version_config(self.store.require_meta(*fn), config)}
 
     def list_functions(self, ctx: CallContext, Marker: str | None = None, MaxItems: int | None = None,
                        FunctionVersion: str | None = None, MasterRegion: str | None = None) -> dict[str, Any]:

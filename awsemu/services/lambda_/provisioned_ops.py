@@ -13,11 +13,15 @@ reserved concurrency minus the provisioned concurrency of functions without rese
 which must keep at least 100. A version provisioned directly and through an alias at once is a
 conflict, both ways.
 
-Status: PutProvisionedConcurrencyConfig answers 202 with Status IN_PROGRESS and nothing allocated,
-as Lambda does; the allocation is bookkeeping here and is complete at once, so every later read
-shows READY with Allocated = Available = Requested. awsemu does not start the environments ahead
-(an environment costs a fork on first use, about 12 ms; keeping N of them alive would need the
-pool to exempt them from idle reaping): invocations run exactly as without the configuration.
+Environments: each configuration keeps that many initialized execution environments of its version
+(provisioned_envs.py, at most AWSEMU_LAMBDA_PROVISIONED_MAX of them per version): after every change
+of the function's records (``_sync_provisioned``, called by the provider's ``_invalidate``) the
+wanted state of the function is recomputed and handed to the invoker's ProvisionedEnvironments, and
+at server start (``_sync_all_provisioned``) every stored configuration is warmed again. Status:
+PutProvisionedConcurrencyConfig answers 202 with Status IN_PROGRESS and nothing allocated, as Lambda
+does; later reads show IN_PROGRESS with the number of initialized environments allocated until all
+of them (up to the cap) are, then READY with Allocated = Available = Requested; FAILED with a
+StatusReason when the function's init fails in them (retried after the next change of the function).
 """
 
 from __future__ import annotations
@@ -38,7 +42,10 @@ from awsemu.services.lambda_.errors import (
     validation,
 )
 from awsemu.services.lambda_.functions import LATEST, FunctionMeta, FunctionStore
+from awsemu.services.lambda_.invoke import Invoker, env_key
 from awsemu.services.lambda_.provider_parts import ProviderParts
+from awsemu.services.lambda_.provisioned_envs import Wanted
+from awsemu.storage.lsm.keycodec import decode, encode, prefix_end
 
 LIST_MAX = 50
 NOT_PUBLISHED = "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
@@ -62,6 +69,45 @@ class ProvisionedConcurrencyOperations(ProviderParts):
     db: Any
     store: FunctionStore
     _lock: threading.RLock
+    invoker: Invoker
+    config: Any
+    _on_loop: Any
+
+    # -- the environments (provisioned_envs.py) ----------------------------------------------------
+    def _provisioned_wanted(self, fn: Fn, endpoint: str | None = None) -> dict[Any, Wanted]:
+        """The function's wanted provisioned environments per version key (empty once it is gone)."""
+        meta = self.store.meta(*fn)
+        if meta is None or not meta.settings.get("provisioned"):
+            return {}
+        wanted: dict[Any, Wanted] = {}
+        for qualifier, config in self._live(fn, meta).items():
+            try:
+                version = self.store.resolve(*fn, qualifier)
+            except ResourceNotFoundException:
+                continue
+            key = env_key(version)
+            before = wanted.get(key)
+            count = config["requested"] + (before.count if before is not None else 0)
+            wanted[key] = Wanted(count, version, endpoint or config.get("endpoint", "http://127.0.0.1:4566"))
+        return wanted
+
+    def _sync_provisioned(self, fn: Fn) -> None:
+        """Hand the function's wanted provisioned environments to the invoker (on the event loop)."""
+        self._on_loop(self.invoker.provisioned.set_function, fn, self._provisioned_wanted(fn))
+
+    def _sync_all_provisioned(self) -> None:
+        """At server start: warm every stored configuration again. Environments reach awsemu at the
+        configured address, or (``--port 0``) at the address of the Put that configured them."""
+        host, port = getattr(self.config, "host", "127.0.0.1"), getattr(self.config, "port", 0)
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        endpoint = f"http://{host}:{port}" if port else None
+        start = encode("lambda", "fn")
+        end = prefix_end(start)
+        for key, _ in self.db.scan(start, end):
+            fn = tuple(str(part) for part in decode(key)[2:5])
+            wanted = self._provisioned_wanted(fn, endpoint)  # type: ignore[arg-type]
+            if wanted:
+                self._on_loop(self.invoker.provisioned.set_function, fn, wanted)
 
     def _provisioned_target(self, ctx: CallContext, function_name: str, qualifier: str,
                             latest_error: str) -> tuple[Fn, str, str]:
@@ -89,6 +135,10 @@ class ProvisionedConcurrencyOperations(ProviderParts):
                 live[qualifier] = config
         return live
 
+    def _provisioned_total(self, fn: Fn, meta: FunctionMeta) -> int:
+        """The provisioned concurrency of all the function's versions and aliases together."""
+        return sum(c["requested"] for c in self._live(fn, meta).values())
+
     def _check_capacity(self, fn: Fn, meta: FunctionMeta, qualifier: str, requested: int) -> None:
         others = sum(c["requested"] for q, c in self._live(fn, meta).items() if q != qualifier)
         if meta.reserved_concurrency is not None:
@@ -103,7 +153,7 @@ class ProvisionedConcurrencyOperations(ProviderParts):
             if other.reserved_concurrency is not None:
                 unreserved -= other.reserved_concurrency
             elif other.name != fn[2]:
-                unreserved -= sum(c["requested"] for c in self._live((fn[0], fn[1], other.name), other).values())
+                unreserved -= self._provisioned_total((fn[0], fn[1], other.name), other)
         if unreserved - others - requested < MIN_UNRESERVED:
             raise InvalidParameterValueException(
                 "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
@@ -123,17 +173,37 @@ class ProvisionedConcurrencyOperations(ProviderParts):
             if alias.function_version == qualifier and alias.name in live:
                 raise ResourceConflictException("Version is pointed by a Provisioned Concurrency alias")
 
-    @staticmethod
-    def _provisioned_output(config: dict[str, Any], just_requested: bool = False) -> dict[str, Any]:
+    def _provisioned_output(self, fn: Fn, qualifier: str, config: dict[str, Any],
+                            just_requested: bool = False) -> dict[str, Any]:
         requested = config["requested"]
-        allocated = 0 if just_requested else requested
-        return {
+        allocated, failure = (0, "") if just_requested else self._allocated(fn, qualifier, requested)
+        out = {
             "RequestedProvisionedConcurrentExecutions": requested,
             "AvailableProvisionedConcurrentExecutions": allocated,
             "AllocatedProvisionedConcurrentExecutions": allocated,
-            "Status": "IN_PROGRESS" if just_requested else "READY",
+            "Status": "FAILED" if failure else "READY" if allocated == requested else "IN_PROGRESS",
             "LastModified": config["modified"],
         }
+        if failure:
+            out["StatusReason"] = f"Provisioned concurrency environments failed to initialize: {failure}"
+        return out
+
+    def _allocated(self, fn: Fn, qualifier: str, requested: int) -> tuple[int, str]:
+        """(allocated, why they failed or ""): requested once the version's environments are
+        initialized (up to the cap: the rest are counted, not started), else how many are."""
+        try:
+            key = env_key(self.store.resolve(*fn, qualifier))
+        except ResourceNotFoundException:
+            return 0, ""
+        status = self.invoker.provisioned.status.get(key)
+        if status is None:  # not handed to the event loop yet (or no loop: records only)
+            return (0 if self._loop_running() else requested), ""
+        ready, target, failure = status
+        return (requested if ready >= target else min(ready, requested)), failure
+
+    def _loop_running(self) -> bool:
+        """Whether environments run at all (a provider with no event loop only keeps records)."""
+        return getattr(self, "loop", None) is not None
 
     def put_provisioned_concurrency_config(self, ctx: CallContext, FunctionName: str, Qualifier: str,
                                            ProvisionedConcurrentExecutions: int) -> dict[str, Any]:
@@ -149,18 +219,19 @@ class ProvisionedConcurrencyOperations(ProviderParts):
             configs = provisioned_of(meta)
             for stale in set(configs) - set(live):
                 del configs[stale]
-            config = {"requested": ProvisionedConcurrentExecutions, "modified": _timestamp()}
+            config = {"requested": ProvisionedConcurrentExecutions, "modified": _timestamp(),
+                      "endpoint": ctx.endpoint}
             configs[qualifier] = config
             self.db.put(fx.meta_key(*fn), meta.to_bytes())
             self._invalidate(fn)
-        return self._provisioned_output(config, just_requested=True)
+        return self._provisioned_output(fn, qualifier, config, just_requested=True)
 
     def get_provisioned_concurrency_config(self, ctx: CallContext, FunctionName: str, Qualifier: str) -> dict[str, Any]:
         fn, qualifier, _ = self._provisioned_target(ctx, FunctionName, Qualifier, NOT_A_VERSION)
         config = provisioned_of(self.store.require_meta(*fn)).get(qualifier)
         if config is None:
             raise ProvisionedConcurrencyConfigNotFoundException("No Provisioned Concurrency Config found for this function")
-        return self._provisioned_output(config)
+        return self._provisioned_output(fn, qualifier, config)
 
     def delete_provisioned_concurrency_config(self, ctx: CallContext, FunctionName: str,
                                               Qualifier: str) -> dict[str, Any]:
@@ -182,7 +253,7 @@ class ProvisionedConcurrencyOperations(ProviderParts):
         live = self._live(fn, self.store.require_meta(*fn))
         qualifiers = sorted(q for q in live if after is None or q > after)
         out: dict[str, Any] = {"ProvisionedConcurrencyConfigs": [
-            {"FunctionArn": self._arn(fn, q), **self._provisioned_output(live[q])} for q in qualifiers[:size]
+            {"FunctionArn": self._arn(fn, q), **self._provisioned_output(fn, q, live[q])} for q in qualifiers[:size]
         ]}
         if len(qualifiers) > size:
             out["NextMarker"] = marker(qualifiers[size - 1])

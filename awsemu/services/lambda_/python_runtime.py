@@ -31,6 +31,8 @@ import time
 import traceback
 from typing import Any, Callable
 
+import snapshot_restore_py  # SnapStart's runtime hooks module, importable by handlers (in sys.modules)
+
 API_PREFIX = "/2018-06-01/runtime"
 M_ARENA_MAX = -8
 SLACK_BYTES = 256 * 1024 * 1024
@@ -121,6 +123,19 @@ def error_document(exc: BaseException, error_type: str | None = None, request_id
     }
 
 
+BEFORE_SNAPSHOT_ERROR = "Runtime.BeforeSnapshotError"
+AFTER_RESTORE_ERROR = "Runtime.AfterRestoreError"
+
+
+class HookError(Exception):
+    """A SnapStart runtime hook raised ``cause``."""
+
+    def __init__(self, cause: BaseException, error_type: str) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.error_type = error_type
+
+
 class InitError(Exception):
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(message)
@@ -161,11 +176,24 @@ def _log_error(doc: dict[str, Any]) -> None:
 
 def main(loaded: Callable[[Any, Any], Any] | None = None) -> None:
     """Run the environment until the server goes away (connection refused or reset); ``loaded`` is
-    the handler when init already ran (a SnapStart environment forked from its version's template)."""
+    the handler when init already ran (a SnapStart environment forked from its version's template:
+    its after-restore hooks run first, snapshot_restore_py.py)."""
     api = RuntimeApi(os.environ["AWS_LAMBDA_RUNTIME_API"])
     json_headers = {"Content-Type": "application/json"}
     try:
         handler = loaded or load_handler(os.environ.get("_HANDLER", ""))
+        if loaded is not None:
+            try:
+                snapshot_restore_py.run_after_restore()
+            except Exception as exc:  # noqa: BLE001 - a failing hook fails the restore, as on Lambda
+                raise HookError(exc, AFTER_RESTORE_ERROR) from exc
+    except HookError as exc:
+        doc = error_document(exc.cause, exc.error_type)
+        _log_error(doc)
+        _flush()
+        api.request("POST", "/init/error", json.dumps(doc).encode(),
+                    {**json_headers, "Lambda-Runtime-Function-Error-Type": exc.error_type})
+        return
     except InitError as exc:
         doc = {"errorMessage": str(exc), "errorType": exc.error_type, "requestId": "", "stackTrace": []}
         _log_error(doc)

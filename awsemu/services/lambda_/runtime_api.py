@@ -12,9 +12,14 @@ https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html):
 
 A response posted with ``Lambda-Runtime-Function-Response-Mode: streaming`` (chunked) is passed on
 chunk by chunk as it arrives (``invocation_chunk``: InvokeWithResponseStream emits one PayloadChunk
-per chunk while the function still runs), up to 20 MiB, AWS's streamed response limit; an error the
-runtime reports mid-stream travels in the trailers ``Lambda-Runtime-Function-Error-Type`` and
-``Lambda-Runtime-Function-Error-Body`` (base64), as AWS's streaming runtimes send it.
+per chunk, at most READ_PIECE bytes, while the function still runs). When the invocation streams to
+its caller (``streams_live``) nothing of it is kept here and it may reach 20 MiB, AWS's streamed
+response limit (past it the invocation fails with ``Function.ResponseSizeTooLarge``); the listener
+may answer a chunk with an awaitable, and the next one is read from the socket only once it is done
+(the client's pace, stream_buffer.py). Otherwise (a plain Invoke of a streaming function) the body is
+collected, within the 6 MB of a buffered response. An error the runtime reports mid-stream travels
+in the trailers ``Lambda-Runtime-Function-Error-Type`` and ``Lambda-Runtime-Function-Error-Body``
+(base64), as AWS's streaming runtimes send it.
 
 ``next`` answers with the event as body and the headers ``Lambda-Runtime-Aws-Request-Id``,
 ``Lambda-Runtime-Deadline-Ms``, ``Lambda-Runtime-Invoked-Function-Arn``, ``Lambda-Runtime-Trace-Id``
@@ -31,13 +36,17 @@ import binascii
 import json
 import socket
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Awaitable, Callable, Protocol
 
 PREFIX = "/2018-06-01/runtime"
-MAX_BODY = 6 * 1024 * 1024 + 1024  # Lambda's synchronous response limit, plus headers' slack
+MAX_BUFFERED = 6 * 1024 * 1024  # Lambda's synchronous (buffered) response limit
+MAX_BODY = MAX_BUFFERED + 1024  # ... plus headers' slack
 MAX_STREAMED_BODY = 20 * 1024 * 1024  # a streamed response's limit
-# Hears a streamed response: (chunk, the Content-Type the runtime gave the stream, "" if none).
-ChunkListener = Callable[[bytes, str], None]
+READ_PIECE = 64 * 1024  # a big HTTP chunk of a streamed response is passed on in pieces of this size
+# Hears a streamed response: (chunk, the Content-Type the runtime gave the stream, "" if none); may
+# answer with an awaitable: the next chunk is read once it is done (backpressure).
+ChunkListener = Callable[[bytes, str], "Awaitable[None] | None"]
+TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 
 @dataclass
@@ -71,7 +80,9 @@ class RuntimeHandler(Protocol):
     def invocation_error(self, request_id: str, body: bytes, error_type: str,
                          chunks: list[bytes] | None = None) -> bool: ...
 
-    def invocation_chunk(self, request_id: str, chunk: bytes, content_type: str) -> None: ...
+    def invocation_chunk(self, request_id: str, chunk: bytes, content_type: str) -> "Awaitable[None] | None": ...
+
+    def streams_live(self, request_id: str) -> bool: ...
 
     def init_error(self, body: bytes, error_type: str) -> None: ...
 
@@ -97,8 +108,10 @@ def _error(status: int, error_type: str, message: str) -> bytes:
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str],
-                     on_chunk: Callable[[bytes], None] | None = None, limit: int = MAX_BODY) -> PostedBody:
-    """The body; a chunked one is also handed to ``on_chunk`` chunk by chunk as it arrives."""
+                     on_chunk: Callable[[bytes], "Awaitable[None] | None"] | None = None, limit: int = MAX_BODY,
+                     keep: bool = True) -> PostedBody:
+    """The body; a chunked one is also handed to ``on_chunk`` piece by piece as it arrives (each
+    piece's awaitable awaited before the next read), and only collected when ``keep``."""
     if headers.get("transfer-encoding", "").lower() == "chunked":
         parts: list[bytes] = []
         trailers: dict[str, str] = {}
@@ -110,14 +123,18 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str],
                 while (trailer := await reader.readuntil(b"\r\n")) != b"\r\n":
                     name, _, value = trailer.decode("latin-1").partition(":")
                     trailers[name.strip().lower()] = value.strip()
-                return PostedBody(b"".join(parts), parts, trailers)
+                return PostedBody(b"".join(parts), parts if keep else None, trailers)
             size += length
             if size > limit:
                 raise ValueError("body too large")
-            parts.append(await reader.readexactly(length))
+            while length:
+                piece = await reader.readexactly(min(length, READ_PIECE if on_chunk is not None else length))
+                length -= len(piece)
+                if keep:
+                    parts.append(piece)
+                if on_chunk is not None and (pending := on_chunk(piece)) is not None:
+                    await pending
             await reader.readexactly(2)
-            if on_chunk is not None:
-                on_chunk(parts[-1])
     length = int(headers.get("content-length", "0") or 0)
     if length > MAX_BODY:
         raise ValueError("body too large")
@@ -180,10 +197,12 @@ class RuntimeApiServer:
                     if ":" in line:
                         k, v = line.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
-                on_chunk, limit = self._streamed(method, target, headers)
+                on_chunk, limit, live = self._streamed(method, target, headers)
                 try:
-                    posted = await _read_body(reader, headers, on_chunk, limit)
+                    posted = await _read_body(reader, headers, on_chunk, limit, keep=not live)
                 except ValueError:
+                    if on_chunk is not None:  # a streamed response past its limit fails its invocation
+                        self._too_large(target, MAX_STREAMED_BODY if live else MAX_BUFFERED)
                     writer.write(_error(413, "RequestEntityTooLarge", "request body too large"))
                     await writer.drain()
                     return
@@ -201,15 +220,24 @@ class RuntimeApiServer:
             writer.close()
 
     def _streamed(self, method: str, path: str, headers: dict[str, str]
-                  ) -> tuple[Callable[[bytes], None] | None, int]:
-        """(chunk callback, size limit) of a request body: a streaming response is passed on live."""
+                  ) -> tuple[Callable[[bytes], "Awaitable[None] | None"] | None, int, bool]:
+        """(chunk callback, size limit, whether the caller hears it live) of a request body: a
+        streaming response is passed on as it arrives."""
         if method != "POST" or headers.get("lambda-runtime-function-response-mode", "").lower() != "streaming":
-            return None, MAX_BODY
+            return None, MAX_BODY, False
         rest = path[len(PREFIX) + 1:].strip("/").split("/") if path.startswith(PREFIX + "/") else []
         if len(rest) != 3 or rest[0] != "invocation" or rest[2] != "response":
-            return None, MAX_BODY
+            return None, MAX_BODY, False
         request_id, content_type = rest[1], headers.get("content-type", "")
-        return (lambda chunk: self.handler.invocation_chunk(request_id, chunk, content_type)), MAX_STREAMED_BODY
+        live = self.handler.streams_live(request_id)
+        return ((lambda chunk: self.handler.invocation_chunk(request_id, chunk, content_type)),
+                MAX_STREAMED_BODY if live else MAX_BODY, live)
+
+    def _too_large(self, path: str, limit: int) -> None:
+        request_id = path[len(PREFIX) + 1:].strip("/").split("/")[1]
+        message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+        self.handler.invocation_error(request_id, json.dumps({"errorMessage": message, "errorType": TOO_LARGE})
+                                      .encode(), TOO_LARGE)
 
     async def _route(self, method: str, path: str, headers: dict[str, str], posted: PostedBody) -> bytes:
         if not path.startswith(PREFIX + "/"):

@@ -17,7 +17,10 @@ Where the chunks come from:
   ``ErrorCode`` the error type and ``ErrorDetails`` the error message.
 
 Timing: a streaming runtime's chunks are framed and sent as they reach the Runtime API, while the
-function still runs (the HTTP response is chunked). The response starts once the first chunk
+function still runs (the HTTP response is chunked), up to 20 MiB (runtime_api.MAX_STREAMED_BODY;
+beyond it the stream ends with ``Function.ResponseSizeTooLarge``). Nothing holds the whole stream:
+the frames wait in a bounded queue (stream_buffer.py) whose bound makes the Runtime API stop
+reading the runtime's socket until the client has caught up. The response starts once the first chunk
 arrives or the invocation ends, so a throttled or failed start is still an HTTP error; if the client
 goes away mid-stream the invocation is cancelled (its environment discarded).
 """
@@ -34,6 +37,7 @@ from awsemu.services.lambda_.checks import check_invoke_input
 from awsemu.services.lambda_.errors import validation
 from awsemu.services.lambda_.invoke import Caller, InvokeResult, Invoker
 from awsemu.services.lambda_.provider_parts import ProviderParts
+from awsemu.services.lambda_.stream_buffer import ChunkQueue
 
 CHUNK_BYTES = 64 * 1024
 STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
@@ -76,20 +80,22 @@ class LiveStream:
     """One invocation's frames as they happen: chunks pushed by the Runtime API, then the end."""
 
     def __init__(self) -> None:
-        self.frames: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.frames = ChunkQueue()
         self.streamed = False
         self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    def on_chunk(self, chunk: bytes, content_type: str = "") -> None:
-        if chunk:
-            self.streamed = True
-            self.frames.put_nowait(event_stream.event("PayloadChunk", chunk))
-            if not self.started.done():
-                self.started.set_result(None)
+    def on_chunk(self, chunk: bytes, content_type: str = "") -> "asyncio.Future[None] | None":
+        """Queue a chunk's frame; returns a future to await (the client is behind) or None."""
+        if not chunk:
+            return None
+        self.streamed = True
+        if not self.started.done():
+            self.started.set_result(None)
+        return self.frames.put(event_stream.event("PayloadChunk", chunk))
 
     async def emit(self, task: asyncio.Task[InvokeResult]) -> AsyncIterator[bytes]:
         """The body: live frames until the invocation ends, then the rest and InvokeComplete."""
-        task.add_done_callback(lambda _: self.frames.put_nowait(None))
+        task.add_done_callback(lambda _: self.frames.put(None))
         try:
             while (frame := await self.frames.get()) is not None:
                 yield frame
@@ -105,6 +111,7 @@ class LiveStream:
             for frame in stream_events(result, self.streamed):
                 yield frame
         finally:
+            self.frames.close()
             if not task.done():  # the client went away mid-stream
                 task.cancel()
 

@@ -72,3 +72,14 @@ def url_request(endpoint: str, host: str, path: str = "/", method: str = "GET", 
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
 
+
+def wait_provisioned(lam: Any, name: str, qualifier: str) -> dict[str, Any]:
+    """GetProvisionedConcurrencyConfig once its environments are initialized (Status READY)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        config: dict[str, Any] = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)
+        if config["Status"] == "READY":
+            return config
+        assert config["Status"] == "IN_PROGRESS", config
+        assert time.monotonic() < deadline, f"provisioned concurrency of {name}:{qualifier} never READY"
+        time.sleep(0.05)

@@ -135,3 +135,29 @@ def test_functions_using_a_configuration(lam: Any, create: Any, fname: str, csc:
     lam.put_function_code_signing_config(CodeSigningConfigArn=arn, FunctionName=fname)
     lam.delete_function(FunctionName=fname)
     assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == []
+
+
+def test_create_function_attaches_its_configuration(lam: Any, csc: dict[str, Any], create: Any, fname: str) -> None:
+    arn = csc["CodeSigningConfigArn"]
+    missing = arn[:-17] + "0" * 17
+    with pytest.raises(lam.exceptions.CodeSigningConfigNotFoundException) as not_found:
+        create(SOURCE, CodeSigningConfigArn=missing)
+    assert error_of(not_found) == (
+        "CodeSigningConfigNotFoundException",
+        f"The code signing configuration cannot be found. Check that the provided configuration is not deleted: "
+        f"{missing}.", 404)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):  # nothing was created
+        lam.get_function(FunctionName=fname)
+
+    created = create(SOURCE, CodeSigningConfigArn=arn)
+    attached = lam.get_function_code_signing_config(FunctionName=fname)
+    assert (attached["CodeSigningConfigArn"], attached["FunctionName"]) == (arn, fname)
+    assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == [
+        created["FunctionArn"]]
+    # as in Lambda, GetFunction does not name the configuration (no package was signed by AWS Signer)
+    function = lam.get_function(FunctionName=fname)
+    assert "CodeSigningConfigArn" not in function["Configuration"]
+    assert "SigningProfileVersionArn" not in function["Configuration"]
+    # a configuration in use cannot be deleted
+    with pytest.raises(lam.exceptions.ResourceConflictException):
+        lam.delete_code_signing_config(CodeSigningConfigArn=arn)

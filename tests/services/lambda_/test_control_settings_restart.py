@@ -9,7 +9,7 @@ from botocore.config import Config as BotoConfig
 
 from awsemu.testing.plugin import make_client
 from awsemu.testing.server import ServerProcess
-from lambda_helpers import ROLE, make_zip, python_zip
+from lambda_helpers import ROLE, make_zip, python_zip, wait_provisioned
 
 PROFILE = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/P/abcdef1234"
 
@@ -34,6 +34,7 @@ def test_settings_survive_a_restart(fresh_server: ServerProcess) -> None:
     csc = lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [PROFILE]})[
         "CodeSigningConfig"]
     lam.put_function_code_signing_config(CodeSigningConfigArn=csc["CodeSigningConfigArn"], FunctionName="kept")
+    wait_provisioned(lam, "kept", "1")  # its two environments are initialized
     before = {
         "layer": lam.get_layer_version_policy(LayerName="kept", VersionNumber=1),
         "policy": lam.get_resource_policy(ResourceArn=arn),
@@ -48,6 +49,7 @@ def test_settings_survive_a_restart(fresh_server: ServerProcess) -> None:
 
     fresh_server.start()
     lam = make_client(fresh_server.endpoint, "lambda", config=config)
+    wait_provisioned(lam, "kept", "1")  # warmed again after the restart
     after = {
         "layer": lam.get_layer_version_policy(LayerName="kept", VersionNumber=1),
         "policy": lam.get_resource_policy(ResourceArn=arn),

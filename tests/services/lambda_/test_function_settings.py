@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -109,3 +110,25 @@ def test_scaling_config(lam: Any, create: Any, fname: str, unvalidated: Any) -> 
     with pytest.raises(lam.exceptions.ResourceNotFoundException) as missing:
         lam.get_function_scaling_config(FunctionName=fname, Qualifier="2")
     assert error_of(missing) == ("ResourceNotFoundException", f"Function not found: {arn}:2", 404)
+
+
+def test_runtime_version_config_in_the_function_configuration(lam: Any, create: Any, fname: str) -> None:
+    create(SOURCE, Publish=True)
+    shown = lam.get_function_configuration(FunctionName=fname)["RuntimeVersionConfig"]
+    assert list(shown) == ["RuntimeVersionArn"]
+    assert re.fullmatch(rf"arn:aws:lambda:{REGION}::runtime:[0-9a-f]{{64}}", shown["RuntimeVersionArn"])
+    # one version per runtime: every version of the function, and GetFunction, show the same
+    assert lam.get_function(FunctionName=fname)["Configuration"]["RuntimeVersionConfig"] == shown
+    assert lam.get_function_configuration(FunctionName=fname, Qualifier="1")["RuntimeVersionConfig"] == shown
+    # a Manual pin is what the pinned version shows; $LATEST keeps the runtime's own
+    lam.put_runtime_management_config(FunctionName=fname, Qualifier="1", UpdateRuntimeOn="Manual",
+                                      RuntimeVersionArn=RUNTIME_VERSION)
+    pinned = {"RuntimeVersionArn": RUNTIME_VERSION}
+    assert lam.get_function_configuration(FunctionName=fname, Qualifier="1")["RuntimeVersionConfig"] == pinned
+    assert lam.get_function(FunctionName=fname, Qualifier="1")["Configuration"]["RuntimeVersionConfig"] == pinned
+    lam.create_alias(FunctionName=fname, Name="live", FunctionVersion="1")
+    assert lam.get_function_configuration(FunctionName=fname, Qualifier="live")["RuntimeVersionConfig"] == pinned
+    assert lam.get_function_configuration(FunctionName=fname)["RuntimeVersionConfig"] == shown
+    # back to Auto: the runtime's version again
+    lam.put_runtime_management_config(FunctionName=fname, Qualifier="1", UpdateRuntimeOn="Auto")
+    assert lam.get_function_configuration(FunctionName=fname, Qualifier="1")["RuntimeVersionConfig"] == shown

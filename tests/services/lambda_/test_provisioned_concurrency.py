@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import pytest
 from botocore.config import Config as BotoConfig
 
-from lambda_helpers import ACCOUNT, REGION, ROLE, error_of, python_zip
+from lambda_helpers import ACCOUNT, REGION, ROLE, error_of, python_zip, wait_provisioned
 
 SOURCE = "def handler(event, context):\n    return 1\n"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$")
@@ -37,10 +37,11 @@ def test_put_get_list_delete(lam: Any, create: Any, fname: str) -> None:
     assert _body(put) == {"RequestedProvisionedConcurrentExecutions": 3, "AvailableProvisionedConcurrentExecutions": 0,
                           "AllocatedProvisionedConcurrentExecutions": 0, "Status": "IN_PROGRESS",
                           "LastModified": put["LastModified"]}
-    assert _body(lam.get_provisioned_concurrency_config(FunctionName=fname, Qualifier="1")) == \
-        _ready(3, put["LastModified"])
+    # READY once its three environments are initialized (test_provisioned_environments.py)
+    assert _body(wait_provisioned(lam, fname, "1")) == _ready(3, put["LastModified"])
     aliased = lam.put_provisioned_concurrency_config(FunctionName=f"{arn}:live", ProvisionedConcurrentExecutions=2,
                                                      Qualifier="live")
+    wait_provisioned(lam, fname, "live")
     listed = lam.list_provisioned_concurrency_configs(FunctionName=fname)["ProvisionedConcurrencyConfigs"]
     assert listed == [{"FunctionArn": f"{arn}:1", **_ready(3, put["LastModified"])},
                       {"FunctionArn": f"{arn}:live", **_ready(2, aliased["LastModified"])}]
@@ -52,8 +53,7 @@ def test_put_get_list_delete(lam: Any, create: Any, fname: str) -> None:
 
     # a Put again replaces the amount
     lam.put_provisioned_concurrency_config(FunctionName=fname, Qualifier="1", ProvisionedConcurrentExecutions=5)
-    assert lam.get_provisioned_concurrency_config(FunctionName=fname, Qualifier="1")[
-        "AllocatedProvisionedConcurrentExecutions"] == 5
+    assert wait_provisioned(lam, fname, "1")["AllocatedProvisionedConcurrentExecutions"] == 5
 
     deleted = lam.delete_provisioned_concurrency_config(FunctionName=fname, Qualifier="1")
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
@@ -145,19 +145,27 @@ def test_reserved_and_account_concurrency(lam: Any, create: Any, fname: str, sec
     lam.put_provisioned_concurrency_config(FunctionName=fname, Qualifier="2", ProvisionedConcurrentExecutions=4)
     # replacing a configuration counts its new amount, not old + new
     lam.put_provisioned_concurrency_config(FunctionName=fname, Qualifier="1", ProvisionedConcurrentExecutions=6)
+    # reserved concurrency may not go below the provisioned total (6 + 4)
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as below:
+        lam.put_function_concurrency(FunctionName=fname, ReservedConcurrentExecutions=9)
+    assert error_of(below) == ("InvalidParameterValueException", "ReservedConcurrentExecutions 9 should not be lower "
+                               "than function's total provisioned concurrency [10].", 400)
+    lam.put_function_concurrency(FunctionName=fname, ReservedConcurrentExecutions=10)
+    reserved_ten = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
     lam.delete_function_concurrency(FunctionName=fname)
 
-    # without reserved concurrency it comes out of the account's unreserved pool (which keeps 100)
+    # without reserved concurrency it comes out of the account's unreserved pool (which keeps 100):
+    # fname's two configurations (10) now count there instead of its reserved 10
     unreserved = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    assert unreserved == reserved_ten
     floor = ("InvalidParameterValueException", "Specified ConcurrentExecutions for function decreases account's "
              "UnreservedConcurrentExecution below its minimum value of [100].", 400)
-    others = 10  # fname's two configurations
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as pool:
         lam.put_provisioned_concurrency_config(FunctionName=second_function, Qualifier="1",
-                                               ProvisionedConcurrentExecutions=unreserved - 100 - others + 1)
+                                               ProvisionedConcurrentExecutions=unreserved - 100 + 1)
     assert error_of(pool) == floor
     lam.put_provisioned_concurrency_config(FunctionName=second_function, Qualifier="1",
-                                           ProvisionedConcurrentExecutions=unreserved - 100 - others)
+                                           ProvisionedConcurrentExecutions=unreserved - 100)
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as pool:
         lam.put_provisioned_concurrency_config(FunctionName=fname, Qualifier="3", ProvisionedConcurrentExecutions=1)
     assert error_of(pool) == floor

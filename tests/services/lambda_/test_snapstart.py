@@ -166,3 +166,71 @@ def test_a_change_retires_the_template_after_its_busy_environment_finishes(lam: 
     assert "FunctionError" not in out
     assert again["pid"] != first["pid"]  # the retired environment was not reused
     assert again["init_pid"] not in (first["init_pid"], again["pid"])  # a new template, still forked from
+
+
+HOOKS = """
+import os
+from snapshot_restore_py import register_after_restore, register_before_snapshot
+
+ORDER = []
+RESTORED = []
+
+@register_before_snapshot
+def first_before():
+    ORDER.append("first")
+
+def second_before(tag, suffix=""):
+    ORDER.append(tag + suffix)
+    open(os.path.join(os.environ["MARK_DIR"], "before-%d" % os.getpid()), "w").close()
+
+register_before_snapshot(second_before, "second", suffix="!")
+
+@register_after_restore
+def restored():
+    RESTORED.append(("restored", os.getpid()))
+
+register_after_restore(lambda: RESTORED.append(("then", os.getpid())))
+
+def handler(event, context):
+    return {"before": ORDER, "restored": RESTORED, "pid": os.getpid()}
+"""
+
+
+def test_runtime_hooks_run_before_the_snapshot_and_after_each_restore(lam: Any, fname: str, tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    lam.create_function(FunctionName=fname, Runtime="python3.11", Role=ROLE, Handler="lambda_function.handler",
+                        Code={"ZipFile": python_zip(HOOKS)}, Environment={"Variables": {"MARK_DIR": str(marks)}},
+                        SnapStart={"ApplyOn": "PublishedVersions"})
+    version = lam.publish_version(FunctionName=fname)["Version"]
+    [before] = _wait_inits(marks, 1)  # the before-snapshot hooks ran at publish, in the template
+    template_pid = int(before.name.split("-")[1])
+
+    out = lam.invoke(FunctionName=fname, Qualifier=version)
+    assert "FunctionError" not in out
+    body = json.loads(out["Payload"].read())
+    # before-snapshot hooks: last registered first, once (in the template: the environment inherits the state)
+    assert body["before"] == ["second!", "first"]
+    assert body["pid"] != template_pid
+    # after-restore hooks: in the order of registration, in the environment itself
+    assert body["restored"] == [["restored", body["pid"]], ["then", body["pid"]]]
+    assert len(list(marks.iterdir())) == 1
+
+    # $LATEST is not restored from a snapshot: neither kind runs
+    out = lam.invoke(FunctionName=fname)
+    assert json.loads(out["Payload"].read())["before"] == [] and len(list(marks.iterdir())) == 1
+
+
+def test_a_failing_after_restore_hook_fails_the_invoke(lam: Any, fname: str) -> None:
+    source = ("from snapshot_restore_py import register_after_restore\n"
+              "@register_after_restore\n"
+              "def broken():\n    raise RuntimeError('cannot reconnect')\n"
+              "def handler(event, context):\n    return 1\n")
+    lam.create_function(FunctionName=fname, Runtime="python3.11", Role=ROLE, Handler="lambda_function.handler",
+                        Code={"ZipFile": python_zip(source)}, SnapStart={"ApplyOn": "PublishedVersions"})
+    version = lam.publish_version(FunctionName=fname)["Version"]
+    out = lam.invoke(FunctionName=fname, Qualifier=version)
+    assert out["FunctionError"] == "Unhandled"
+    body = json.loads(out["Payload"].read())
+    assert (body["errorType"], body["errorMessage"]) == ("Runtime.AfterRestoreError", "cannot reconnect")
+    assert json.loads(lam.invoke(FunctionName=fname)["Payload"].read()) == 1  # $LATEST restores nothing
