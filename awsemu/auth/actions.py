@@ -202,8 +202,13 @@ def _dynamodb(operation: str, params: Mapping[str, Any], account: str, region: s
         return [Authorization(action, params["StreamArn"], {}, _arn_account(params["StreamArn"]))]
     if params.get("ResourceArn"):
         return [Authorization(action, params["ResourceArn"], {}, _arn_account(params["ResourceArn"]))]
-    if params.get("BackupArn"):  # DescribeBackup, DeleteBackup, RestoreTableFromBackup: the backup
-        return [Authorization(action, params["BackupArn"], {}, _arn_account(params["BackupArn"]))]
+    # DescribeBackup, DeleteBackup, RestoreTableFromBackup: the backup; DescribeExport, DescribeImport:
+    # the export or import; ExportTableToPointInTime: the table (TableArn).
+    for arn_param in ("BackupArn", "ExportArn", "ImportArn", "TableArn"):
+        if params.get(arn_param) and operation not in ("ListExports", "ListImports"):
+            return [Authorization(action, params[arn_param], {}, _arn_account(params[arn_param]))]
+    if operation == "ImportTable":  # the table it creates
+        params = params.get("TableCreationParameters") or {}
     name = params.get("TableName")
     if operation == "RestoreTableToPointInTime":  # the source table
         name = params.get("SourceTableArn") or params.get("SourceTableName")

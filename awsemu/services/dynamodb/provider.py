@@ -15,6 +15,13 @@
     snapshots.py     item images (backups, PITR bases) and restores into a new table
     resource_policies.py  Put/Get/DeleteResourcePolicy, and the auth layer's resource_policy hook (mixin)
     contributor_insights.py  Update/Describe/ListContributorInsights, the setting only (mixin)
+    exports.py       ExportTableToPointInTime, DescribeExport, ListExports (mixin; files into S3)
+    imports.py       ImportTable, DescribeImport, ListImports (mixin; items from S3 into a new table)
+    transfer_jobs.py, transfer_formats.py, s3_bridge.py  what exports and imports share
+
+Sibling providers: the app calls :meth:`DynamoDBProvider.attach` with every provider once all are
+started; exports and imports reach S3 through the S3 provider's own methods (no HTTP), and the
+ones a stop or a crash left unfinished are run again then.
 
 Accounts and regions are separate namespaces: a table is found by (account, region, name).
 """
@@ -31,16 +38,19 @@ from awsemu.services.dynamodb import batch, items, keys, reads, snapshots, strea
 from awsemu.services.dynamodb.backfill import IndexBuilder
 from awsemu.services.dynamodb.backups import BackupOperations, expire_system_backups, sweep_unfinished_backups
 from awsemu.services.dynamodb.contributor_insights import ContributorInsightsOperations
+from awsemu.services.dynamodb.exports import ExportOperations
+from awsemu.services.dynamodb.imports import ImportOperations
 from awsemu.services.dynamodb.point_in_time import LAG_SECONDS, ChangeLog, PointInTimeOperations
 from awsemu.services.dynamodb.resource_policies import ResourcePolicyOperations
 from awsemu.services.dynamodb.partiql import execute as partiql
 from awsemu.services.dynamodb.store import TableStore
+from awsemu.services.dynamodb.transfer_jobs import JobThreads
 
 log = logging.getLogger(__name__)
 
 
 class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOperations, ContributorInsightsOperations,
-                       Provider):
+                       ExportOperations, ImportOperations, Provider):
     service_name = "dynamodb"
 
     def __init__(self, storage: Any, config: Any) -> None:
@@ -58,6 +68,10 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         self.store.drop_hooks += [self.on_table_drop, self.drop_policies, self.drop_contributor_insights]
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
+        # Exports and imports: their worker threads, and the S3 provider they read and write
+        # (set by attach; None when S3 is not enabled on this server).
+        self.transfers = JobThreads()
+        self.s3: Provider | None = None
 
     # lifecycle ----------------------------------------------------------------------------------
 
@@ -72,9 +86,18 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         self._stopping.clear()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="ddb-ttl-sweeper", daemon=True)
         self._sweeper.start()
+        self.transfers.stopping.clear()
+
+    def attach(self, providers: dict[str, Provider]) -> None:
+        """Called by the app once every provider is started: S3 for exports and imports, and
+        the exports and imports left IN_PROGRESS by a stop or a crash are run again."""
+        self.s3 = providers.get("s3")
+        self.resume_exports()
+        self.resume_imports()
 
     def stop(self) -> None:
         self._stopping.set()
+        self.transfers.stop()
         self.store.index_builds_pending = None
         self.index_builder.stop()
         if self._sweeper is not None:
@@ -111,6 +134,7 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         return deleted
 
     def reset(self) -> None:
+        self.transfers.reset()
         start, end = keys.everything_range()
         while True:
             batch_ = [(k, None) for k, _ in self.store.db.scan(start, end, limit=5000)]
