@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Callable
 
 
 def default_data_dir() -> Path:
@@ -74,13 +75,7 @@ def coerce(name: str, raw: str) -> object:
     if name == "data_dir":
         return Path(raw).expanduser()
     if name in _INTEGER:
-        try:
-            number = int(raw)
-        except ValueError:
-            raise ValueError(f"{name.replace('_', ' ')} must be a whole number, got {raw!r}") from None
-        if number < 0:
-            raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {raw}")
-        return number
+        return _non_negative(name, raw, int, "a whole number")
     if name in _BOOLEAN:
         low = raw.strip().lower()
         if low in ("1", "true", "yes", "on"):
@@ -111,14 +106,18 @@ def coerce(name: str, raw: str) -> object:
     if name == "services":
         return tuple(s.strip() for s in raw.split(",") if s.strip())
     if name in _SECONDS:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{name.replace('_', ' ')} must be a number of seconds, got {raw!r}") from None
-        if value < 0:
-            raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {raw}")
-        return value
+        return _non_negative(name, raw, float, "a number of seconds")
     return raw
+
+
+def _non_negative(name: str, raw: str, parse: Callable[[str], Any], what: str) -> Any:
+    try:
+        value = parse(raw)
+    except ValueError:
+        raise ValueError(f"{name.replace('_', ' ')} must be {what}, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {raw}")
+    return value
 
 
 _BOOLEAN = {f.name for f in fields(Config) if f.type == "bool"}

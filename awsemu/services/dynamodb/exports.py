@@ -54,9 +54,6 @@ from awsemu.services.dynamodb.transfer_formats import ion_line, json_line
 
 TAG, TOKEN_TAG = "ex", "ext"
 FILE_ITEMS = 10000
-_TABLE_ARN = re.compile(r"arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([a-zA-Z0-9_.\-]{3,255})\Z")
-_EXPORT_ARN = re.compile(r"arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([a-zA-Z0-9_.\-]{3,255})/export/(\d{14}-[0-9a-f]{8})\Z")
-_BUCKET = re.compile(r"[a-z0-9A-Z]+[.\-\w]*[a-z0-9A-Z]+\Z")
 # The request members an idempotent retry must repeat (the table and everything about the output).
 _TOKEN_MEMBERS = ("TableArn", "S3Bucket", "S3BucketOwner", "S3Prefix", "S3SseAlgorithm", "S3SseKmsKeyId",
                   "ExportFormat", "ExportType", "ExportTime")
@@ -74,50 +71,46 @@ class InvalidExportTimeException(ServiceError):
     code = "InvalidExportTimeException"
 
 
-def _invalid(member: str, value: Any, constraint: str) -> ValidationException:
-    shown = "null" if value is None else f"'{value}'"
-    return ValidationException(
-        f"1 validation error detected: Value {shown} at '{member}' failed to satisfy constraint: {constraint}")
 
 
 def _check_request(p: dict[str, Any]) -> None:
     bucket = p.get("S3Bucket")
     if not isinstance(bucket, str) or not bucket:
-        raise _invalid("s3Bucket", bucket, "Member must not be null" if bucket is None
+        raise jobs.invalid("s3Bucket", bucket, "Member must not be null" if bucket is None
                        else "Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$")
-    if len(bucket) > 255 or not _BUCKET.match(bucket):
-        raise _invalid("s3Bucket", bucket, "Member must satisfy regular expression pattern: "
+    if len(bucket) > 255 or not jobs.BUCKET.match(bucket):
+        raise jobs.invalid("s3Bucket", bucket, "Member must satisfy regular expression pattern: "
                                            "^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$")
     if p.get("ExportFormat") is not None and p["ExportFormat"] not in ("DYNAMODB_JSON", "ION"):
-        raise _invalid("exportFormat", p["ExportFormat"], "Member must satisfy enum value set: [DYNAMODB_JSON, ION]")
+        raise jobs.invalid("exportFormat", p["ExportFormat"], "Member must satisfy enum value set: [DYNAMODB_JSON, ION]")
     kind = p.get("ExportType")
     if kind is not None and kind not in ("FULL_EXPORT", "INCREMENTAL_EXPORT"):
-        raise _invalid("exportType", kind, "Member must satisfy enum value set: [FULL_EXPORT, INCREMENTAL_EXPORT]")
+        raise jobs.invalid("exportType", kind, "Member must satisfy enum value set: [FULL_EXPORT, INCREMENTAL_EXPORT]")
     if kind == "INCREMENTAL_EXPORT" or p.get("IncrementalExportSpecification") is not None:
         raise ValidationException("ExportType INCREMENTAL_EXPORT (IncrementalExportSpecification) is not supported "
                                   "by this emulator; use FULL_EXPORT")
     sse = p.get("S3SseAlgorithm")
     if sse is not None and sse not in ("AES256", "KMS"):
-        raise _invalid("s3SseAlgorithm", sse, "Member must satisfy enum value set: [AES256, KMS]")
+        raise jobs.invalid("s3SseAlgorithm", sse, "Member must satisfy enum value set: [AES256, KMS]")
     if p.get("S3SseKmsKeyId") is not None:
         if not p["S3SseKmsKeyId"]:
-            raise _invalid("s3SseKmsKeyId", "", "Member must have length greater than or equal to 1")
+            raise jobs.invalid("s3SseKmsKeyId", "", "Member must have length greater than or equal to 1")
         if sse != "KMS":
             raise ValidationException("S3SseKmsKeyId can only be given with S3SseAlgorithm KMS")
     owner = p.get("S3BucketOwner")
     if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
-        raise _invalid("s3BucketOwner", owner, "Member must satisfy regular expression pattern: [0-9]{12}")
+        raise jobs.invalid("s3BucketOwner", owner, "Member must satisfy regular expression pattern: [0-9]{12}")
     prefix = p.get("S3Prefix")
     if prefix is not None and (not prefix or len(prefix) > 1024):
-        raise _invalid("s3Prefix", prefix, "Member must have length greater than or equal to 1" if not prefix
+        raise jobs.invalid("s3Prefix", prefix, "Member must have length greater than or equal to 1" if not prefix
                        else "Member must have length less than or equal to 1024")
     jobs.check_client_token(p.get("ClientToken"))
 
 
 def _source_table(store: TableStore, ctx: CallContext, arn: Any) -> TableRecord:
-    match = _TABLE_ARN.match(arn) if isinstance(arn, str) else None
+    match = jobs.TABLE_ARN.match(arn) if isinstance(arn, str) else None
     if match is None:
-        raise _invalid("tableArn", arn, "Member must be a valid table ARN" if arn is not None else "Member must not be null")
+        raise jobs.invalid("tableArn", arn, "Member must be a valid table ARN" if arn is not None else "Member must not be null")
     region, account, name = match.groups()
     record = store.table(account, region, name) if (account, region) == (ctx.account_id, ctx.region) else None
     if record is None:
@@ -211,29 +204,18 @@ class ExportOperations:
         return {"ExportDescription": answer}
 
     def describe_export(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        arn = p.get("ExportArn")
-        match = _EXPORT_ARN.match(arn) if isinstance(arn, str) else None
-        if match is None:
-            raise ValidationException(f"Invalid Export ARN: {arn}")
-        region, account, _, export_id = match.groups()
-        raw = self.store.db.get(jobs.job_key(TAG, account, region, export_id))
-        export = json.loads(raw) if raw is not None else None
-        if export is None or (account, region) != (ctx.account_id, ctx.region) or export["arn"] != arn:
-            raise ExportNotFoundException(f"Export not found: {arn}")
+        export = jobs.find(self.store.db, TAG, jobs.EXPORT_ARN, p.get("ExportArn"), ctx.account_id, ctx.region,
+                           ExportNotFoundException, "Export")
         return {"ExportDescription": describe(export)}
 
     def list_exports(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        limit = p.get("MaxResults")
-        if limit is not None and not 1 <= limit <= 25:
-            raise _invalid("maxResults", limit, "Member must have value less than or equal to 25" if limit > 25
-                           else "Member must have value greater than or equal to 1")
-        limit = limit or 25
+        limit = jobs.page_size(p.get("MaxResults"), "maxResults")
         after = jobs.token_job_id(p["NextToken"], "ListExports") if p.get("NextToken") else None
         table_id = None
         if p.get("TableArn") is not None:
-            match = _TABLE_ARN.match(p["TableArn"])
+            match = jobs.TABLE_ARN.match(p["TableArn"])
             if match is None:
-                raise _invalid("tableArn", p["TableArn"], "Member must be a valid table ARN")
+                raise jobs.invalid("tableArn", p["TableArn"], "Member must be a valid table ARN")
             region, account, name = match.groups()
             table = self.store.table(account, region, name) if (account, region) == (ctx.account_id, ctx.region) else None
             # Exports of a deleted table (or of an earlier table of the same name) are not listed.

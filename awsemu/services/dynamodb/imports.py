@@ -52,9 +52,6 @@ from awsemu.services.dynamodb.transfer_formats import BadRecord, IonReader, csv_
 
 TAG, TOKEN_TAG = "im", "imt"
 BATCH = 500
-_IMPORT_ARN = re.compile(r"arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([a-zA-Z0-9_.\-]{3,255})/import/(\d{14}-[0-9a-f]{8})\Z")
-_TABLE_ARN = re.compile(r"arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([a-zA-Z0-9_.\-]{3,255})\Z")
-_BUCKET = re.compile(r"[a-z0-9A-Z]+[.\-\w]*[a-z0-9A-Z]+\Z")
 _CREATION_MEMBERS = ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput",
                      "OnDemandThroughput", "SSESpecification", "GlobalSecondaryIndexes")
 VALIDATION_FAILURE = ("Some of the items failed validation checks and were not imported. "
@@ -69,24 +66,20 @@ class ImportNotFoundException(ServiceError):
     code = "ImportNotFoundException"
 
 
-def _invalid(member: str, value: Any, constraint: str) -> ValidationException:
-    shown = "null" if value is None else f"'{value}'"
-    return ValidationException(
-        f"1 validation error detected: Value {shown} at '{member}' failed to satisfy constraint: {constraint}")
 
 
 def _check_request(p: dict[str, Any]) -> None:
     # Optional in the API reference, required by DynamoDB (SDKs always send one: it is an
     # idempotency token they make up when the caller gives none).
     if p.get("ClientToken") is None:
-        raise _invalid("clientToken", None, "Member must not be null")
+        raise jobs.invalid("clientToken", None, "Member must not be null")
     jobs.check_client_token(p.get("ClientToken"))
     fmt = p.get("InputFormat")
     if fmt not in ("DYNAMODB_JSON", "ION", "CSV"):
-        raise _invalid("inputFormat", fmt, "Member must satisfy enum value set: [DYNAMODB_JSON, ION, CSV]")
+        raise jobs.invalid("inputFormat", fmt, "Member must satisfy enum value set: [DYNAMODB_JSON, ION, CSV]")
     compression = p.get("InputCompressionType")
     if compression is not None and compression not in ("GZIP", "ZSTD", "NONE"):
-        raise _invalid("inputCompressionType", compression, "Member must satisfy enum value set: [GZIP, ZSTD, NONE]")
+        raise jobs.invalid("inputCompressionType", compression, "Member must satisfy enum value set: [GZIP, ZSTD, NONE]")
     if compression == "ZSTD":
         raise ValidationException("InputCompressionType ZSTD is not supported by this emulator; use GZIP or NONE")
     options = p.get("InputFormatOptions") or {}
@@ -95,19 +88,19 @@ def _check_request(p: dict[str, Any]) -> None:
         raise ValidationException("InputFormatOptions (Csv) can only be given with InputFormat CSV")
     delimiter = (csv_options or {}).get("Delimiter")
     if delimiter is not None and (len(delimiter) != 1 or delimiter not in ",;:|\t "):
-        raise _invalid("inputFormatOptions.csv.delimiter", delimiter,
+        raise jobs.invalid("inputFormatOptions.csv.delimiter", delimiter,
                        "Member must satisfy regular expression pattern: [,;:|\\t ]")
     source = p.get("S3BucketSource") or {}
     bucket = source.get("S3Bucket")
-    if not isinstance(bucket, str) or len(bucket) > 255 or not _BUCKET.match(bucket):
-        raise _invalid("s3BucketSource.s3Bucket", bucket, "Member must satisfy regular expression pattern: "
+    if not isinstance(bucket, str) or len(bucket) > 255 or not jobs.BUCKET.match(bucket):
+        raise jobs.invalid("s3BucketSource.s3Bucket", bucket, "Member must satisfy regular expression pattern: "
                                                           "^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$")
     if len(source.get("S3KeyPrefix") or "") > 1024:
-        raise _invalid("s3BucketSource.s3KeyPrefix", source["S3KeyPrefix"],
+        raise jobs.invalid("s3BucketSource.s3KeyPrefix", source["S3KeyPrefix"],
                        "Member must have length less than or equal to 1024")
     owner = source.get("S3BucketOwner")
     if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
-        raise _invalid("s3BucketSource.s3BucketOwner", owner, "Member must satisfy regular expression pattern: [0-9]{12}")
+        raise jobs.invalid("s3BucketSource.s3BucketOwner", owner, "Member must satisfy regular expression pattern: [0-9]{12}")
 
 
 class _CreatingTables:
@@ -193,27 +186,16 @@ class ImportOperations:
         return {"ImportTableDescription": answer}
 
     def describe_import(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        arn = p.get("ImportArn")
-        match = _IMPORT_ARN.match(arn) if isinstance(arn, str) else None
-        if match is None:
-            raise ValidationException(f"Invalid Import ARN: {arn}")
-        region, account, _, import_id = match.groups()
-        raw = self.store.db.get(jobs.job_key(TAG, account, region, import_id))
-        job = json.loads(raw) if raw is not None else None
-        if job is None or (account, region) != (ctx.account_id, ctx.region) or job["arn"] != arn:
-            raise ImportNotFoundException(f"Import not found: {arn}")
+        job = jobs.find(self.store.db, TAG, jobs.IMPORT_ARN, p.get("ImportArn"), ctx.account_id, ctx.region,
+                        ImportNotFoundException, "Import")
         return {"ImportTableDescription": describe(job)}
 
     def list_imports(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        size = p.get("PageSize")
-        if size is not None and not 1 <= size <= 25:
-            raise _invalid("pageSize", size, "Member must have value less than or equal to 25" if size > 25
-                           else "Member must have value greater than or equal to 1")
-        size = size or 25
+        size = jobs.page_size(p.get("PageSize"), "pageSize")
         after = jobs.token_job_id(p["NextToken"], "ListImports") if p.get("NextToken") else None
         table_arn = p.get("TableArn")
-        if table_arn is not None and not _TABLE_ARN.match(table_arn):
-            raise _invalid("tableArn", table_arn, "Member must be a valid table ARN")
+        if table_arn is not None and not jobs.TABLE_ARN.match(table_arn):
+            raise jobs.invalid("tableArn", table_arn, "Member must be a valid table ARN")
         summaries: list[dict[str, Any]] = []
         last = None
         for job in jobs.newest_first(self.store.db, TAG, ctx.account_id, ctx.region, after):

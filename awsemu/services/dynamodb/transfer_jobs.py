@@ -36,7 +36,41 @@ from awsemu.services.dynamodb.errors import ValidationException
 log = logging.getLogger(__name__)
 
 ID_RE = re.compile(r"\d{14}-[0-9a-f]{8}\Z")
+_TABLE = r"arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([a-zA-Z0-9_.\-]{3,255})"
+TABLE_ARN = re.compile(_TABLE + r"\Z")
+EXPORT_ARN = re.compile(_TABLE + r"/export/(\d{14}-[0-9a-f]{8})\Z")
+IMPORT_ARN = re.compile(_TABLE + r"/import/(\d{14}-[0-9a-f]{8})\Z")
+BUCKET = re.compile(r"[a-z0-9A-Z]+[.\-\w]*[a-z0-9A-Z]+\Z")  # the S3Bucket member's pattern
 _TOKEN_RE = re.compile(r"[^$]+\Z")
+
+
+def invalid(member: str, value: Any, constraint: str) -> ValidationException:
+    """DynamoDB's wording of a request member that fails its model constraint."""
+    shown = "null" if value is None else f"'{value}'"
+    return ValidationException(
+        f"1 validation error detected: Value {shown} at '{member}' failed to satisfy constraint: {constraint}")
+
+
+def page_size(value: Any, member: str) -> int:
+    """ListExports' MaxResults / ListImports' PageSize: 1..25, default 25."""
+    if value is not None and not 1 <= value <= 25:
+        raise invalid(member, value, "Member must have value less than or equal to 25" if value > 25
+                      else "Member must have value greater than or equal to 1")
+    return value or 25
+
+
+def find(db: Any, tag: str, pattern: re.Pattern[str], arn: Any, account: str, region: str,
+         not_found: Callable[[str], Exception], kind: str) -> dict[str, Any]:
+    """The job an ExportArn/ImportArn names, in the caller's account and region."""
+    match = pattern.match(arn) if isinstance(arn, str) else None
+    if match is None:
+        raise ValidationException(f"Invalid {kind} ARN: {arn}")
+    arn_region, arn_account, _, job_id = match.groups()
+    raw = db.get(job_key(tag, arn_account, arn_region, job_id))
+    job = json.loads(raw) if raw is not None else None
+    if job is None or (arn_account, arn_region) != (account, region) or job["arn"] != arn:
+        raise not_found(f"{kind} not found: {arn}")
+    return job
 
 
 def job_key(tag: str, account: str, region: str, job_id: str) -> bytes:
