@@ -19,6 +19,7 @@ policy lookup understands.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Callable, Mapping
@@ -82,5 +83,12 @@ class CredentialStore:
             if record is not None:
                 return record
         if _TWELVE_DIGITS.fullmatch(access_key_id):
-            return root_record(access_key_id, "test", access_key_id)
+            return _account_root(access_key_id)
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _account_root(account_id: str) -> KeyRecord:
+    """The root key of a 12-digit account id: one record per account, so what the auth step keeps
+    per key record (resolved identity, reused verdicts) lasts across its requests."""
+    return root_record(account_id, "test", account_id)

@@ -1,8 +1,10 @@
 """The gateway's auth step: identify (off), verify signatures (sigv4), authorize (iam).
 
 :class:`AuthGuard` is what ``Gateway._dispatch`` calls once the request is parsed and before the
-provider runs. What it needs from the services it receives as plain callables, so this module
-imports no service (the layer order is gateway -> auth -> protocol -> services):
+provider runs: :meth:`AuthGuard.admit`, a plain call, for requests without a body (most of all S3
+reads), else the coroutine :meth:`AuthGuard.check`, which reads the body first and reads a refused
+streamed body off the connection. What it needs from the services it receives as plain callables,
+so this module imports no service (the layer order is gateway -> auth -> protocol -> services):
 
 - ``key_lookup(access_key_id) -> KeyRecord | None`` — IAM user keys and STS session keys
   (the IAM provider's ``credential_lookup``);
@@ -24,12 +26,15 @@ hash of the body; ``iam`` mode adds the policy evaluation.
 
 What is computed once and reused (none of it stands in for a per-request check): the parsed
 Authorization head and the signing key (:mod:`sigv4`), the key record and the principal's parsed
-policies (the IAM provider's, dropped whenever an IAM write moves its store's generation), the
-:class:`PrincipalInfo` and resolved identity of a key record, resource policies parsed per document
-text, and a policy's statements sifted per action (:func:`~awsemu.services.iam.policy.evaluate.statements_for_action`).
-Per request, the signature is recomputed and compared, the key looked up, the resource policy read
-from its provider and every applicable statement evaluated; the context keys are built only when
-a statement reads one (:class:`DeferredContext`).
+policies (the IAM provider's, dropped whenever an IAM write moves its store's generation; an
+access key's last-use note is not such a write), the :class:`PrincipalInfo` and resolved identity
+of a key record, resource policies parsed per document text, a policy's statements sifted per
+action (:func:`~awsemu.services.iam.policy.evaluate.statements_for_action`), and verdicts that
+read no condition key, kept while every input they were made from is unchanged (see
+:meth:`AuthGuard._authorize` and :meth:`AuthGuard._decide`). Per request, the signature is
+recomputed and compared, the key looked up, the principal's policy set and each resource's policy
+read from their providers, and anything changed decided afresh; the context keys are built only
+when a statement reads one (:class:`DeferredContext`).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from awsemu.auth.credentials import CredentialStore, KeyRecord
 from awsemu.services.iam.policy import AuthzRequest, Policy, PrincipalInfo, evaluate, parse_policy
 from awsemu.services.iam.policy.evaluate import verdict
 from awsemu.auth.actions import authorizations
+from awsemu.auth.request_shape import request_shape
 from awsemu.services.iam.policy.parse import RESOURCE, MalformedPolicy
 from awsemu.auth.sigv4 import (
     STREAMING_SIGNED,
@@ -76,6 +82,9 @@ class ResolvedIdentity:
 # Operations AWS accepts unsigned: the caller proves itself with a token in the parameters.
 UNSIGNED_OPERATIONS = frozenset({("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")})
 
+# Methods whose operations have no body member, streamed or not (no botocore model gives one).
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
 # Seconds between two last-used notes of one access key for one service (IAM keeps the same pace).
 KEY_USED_INTERVAL = 60.0
 
@@ -101,10 +110,33 @@ def _principal_info(record: KeyRecord) -> PrincipalInfo:
                          role_arn=role_arn)
 
 
+_NO_RESOURCE_POLICY: tuple[str | None, str] = (None, "")
+_NEVER = float("-inf")
+
+
+class _Caller:
+    """What the auth step keeps for one key record (an access key as IAM or STS has it now): its
+    resolved identity per (region, signing service), its PrincipalInfo, when its use was last
+    noted per service, and the verdicts reused for its requests per (region, request shape) (see
+    :meth:`AuthGuard._authorize`). All of it is a function of the record, or checked against the
+    current policies before use, and goes with the record, which IAM replaces on every IAM write."""
+
+    __slots__ = ("record", "identities", "principal", "noted", "verdicts")
+
+    def __init__(self, record: KeyRecord) -> None:
+        self.record = record
+        self.identities: dict[tuple[str, str], ResolvedIdentity] = {}
+        self.principal: PrincipalInfo | None = None
+        self.noted: dict[str, float] = {}
+        self.verdicts: dict[tuple[str, Any], tuple[Any, tuple[Any, ...]]] = {}
+
+
 @functools.lru_cache(maxsize=1024)
-def _resource_policy(text: str) -> Policy | None:
+def _resource_policy(text: str | None) -> Policy | None:
     """A bucket/queue/function policy, parsed once per document text (parsed policies are
     immutable; a changed policy is a different text, so there is nothing to invalidate)."""
+    if not text:
+        return None
     try:
         return parse_policy(text, RESOURCE, source_id="resource", source_type="resource")
     except MalformedPolicy:
@@ -184,9 +216,8 @@ class AuthGuard:
         self.policies_for = policies_for
         self.resource_policy = resource_policy
         self.key_used = key_used
-        self._principal_infos: dict[str, tuple[KeyRecord, PrincipalInfo]] = {}
-        self._resolved_identities: dict[tuple[str, str, str], ResolvedIdentity] = {}
-        self._key_used_at: dict[tuple[str, str], float] = {}
+        # key id -> what is kept for its current key record (see _Caller).
+        self._callers: dict[str, _Caller] = {}
         # (key id, action, resource) -> the inputs and result of a decision that read no context
         # key; see _decide.
         self._decisions: dict[tuple[str, str, str], tuple[Any, PrincipalInfo, Any, str, bool, bool]] = {}
@@ -199,137 +230,172 @@ class AuthGuard:
                    resource_policy_from_providers(providers), getattr(iam, "note_key_used", None))
 
     # -- the step ----------------------------------------------------------------------------
+    def admit(self, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
+              identity: Any, source_ip: str, secure: bool) -> Any:
+        """The auth step without a coroutine, for requests with no body (GET/HEAD/DELETE, most
+        of all S3 reads): returns the identity the provider should see, or raises the service's
+        ServiceError, exactly as :meth:`check` would. Returns None when the step has a body to
+        read, or a streamed body to check or to drain on refusal: then await :meth:`check`."""
+        if self.mode == "off":
+            return self._identified(identity)
+        fields = request.headers.by_name()
+        if "content-length" in fields or "transfer-encoding" in fields:
+            return None
+        if request.method not in _BODYLESS_METHODS and _streaming_member(params) is not None:
+            return None
+        return self._admit(service, protocol, operation, request, params, identity, source_ip, secure, b"", None)
+
     async def check(self, *, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
                     identity: Any, source_ip: str, secure: bool) -> Any:
         """Returns the identity the provider should see; raises the service's ServiceError."""
+        if self.mode == "off":
+            return self._identified(identity)
+        streaming = _streaming_member(params)
         try:
-            return await self._check(service, protocol, operation, request, params, identity, source_ip, secure)
+            if streaming is not None:
+                body = None
+            elif "content-length" in request.headers or "transfer-encoding" in request.headers:
+                body = await request.body()
+            else:
+                body = b""  # GET/HEAD/DELETE without a body: no receive() round trip
+            return self._admit(service, protocol, operation, request, params, identity, source_ip, secure, body,
+                               streaming)
         except ServiceError:
             # A refused upload still has its body on the connection: read it off, or the next
             # request on this keep-alive connection would be parsed from the leftover bytes.
-            member = _streaming_member(params)
-            if member is not None:
+            if streaming is not None:
                 try:
-                    async for _ in params[member]:
+                    async for _ in params[streaming]:
                         pass
                 except Exception:  # noqa: BLE001 - the request is refused anyway
                     pass
             raise
 
-    async def _check(self, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
-                     identity: Any, source_ip: str, secure: bool) -> Any:
-        if self.mode == "off":
-            key = identity.access_key_id
-            if key[:4] in ("AKIA", "ASIA") and self.store.lookup is not None:
-                record = self.store.lookup(key)
-                if record is not None:
-                    return _resolved(identity, record)
-            return identity
-        family = _error_family(service, protocol)
+    def _identified(self, identity: Any) -> Any:
+        """Off mode: a key issued here (AKIA/ASIA) is resolved to its principal, nothing is checked."""
+        key = identity.access_key_id
+        if key[:4] in ("AKIA", "ASIA") and self.store.lookup is not None:
+            record = self.store.lookup(key)
+            if record is not None:
+                return _resolved(identity, record)
+        return identity
+
+    def _admit(self, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
+               identity: Any, source_ip: str, secure: bool, body: bytes | None, streaming: str | None) -> Any:
+        """Verify (sigv4, iam) and authorize (iam); ``body`` is None when ``streaming`` names the
+        streamed body member, whose hash or chunk signatures are then checked as it streams."""
         headers = request.headers
-        streaming = _streaming_member(params)
-        if streaming is not None:
-            body = None
-        elif "content-length" in headers or "transfer-encoding" in headers:
-            body = await request.body()
-        else:
-            body = b""  # GET/HEAD/DELETE without a body: no receive() round trip
-        anonymous = (
-            "authorization" not in headers and "X-Amz-Signature=" not in request.query_string
-            and "Signature=" not in request.query_string
-        )
-        if anonymous and (service, operation) in UNSIGNED_OPERATIONS:
-            return identity
-        if anonymous and service == "s3" and self.mode == "iam":
-            return await self._authorize_anonymous(service, family, operation, params, identity, source_ip, secure)
+        query_string = request.query_string
+        if "authorization" not in headers.by_name() and "Signature=" not in query_string:  # covers X-Amz-Signature=
+            if (service, operation) in UNSIGNED_OPERATIONS:
+                return identity
+            if service == "s3" and self.mode == "iam":
+                return self._authorize_anonymous(service, _error_family(service, protocol), operation, params,
+                                                 identity, source_ip, secure)
         try:
             verified = self.verifier.verify(
-                method=request.method, raw_path=request.raw_path, query_string=request.query_string,
+                method=request.method, raw_path=request.raw_path, query_string=query_string,
                 headers=headers, body=body, service=service, host_bucket=request.host_bucket,
             )
         except AuthFailure as failure:
-            raise E.auth_error(family, failure.kind, failure.detail, failure.fields) from None
+            raise E.auth_error(_error_family(service, protocol), failure.kind, failure.detail, failure.fields) from None
         if streaming is not None:
-            _wrap_stream(params, streaming, verified, family)
+            _wrap_stream(params, streaming, verified, _error_family(service, protocol))
         record = verified.record
-        if self.key_used is not None and record.kind == "user":
-            self._note_key_used(record.access_key_id, service, identity.region)
-        resolved = self._resolved(identity, record)
+        caller = self._callers.get(record.access_key_id)
+        if caller is None or caller.record is not record:
+            caller = self._caller(record)
+        if record.kind == "user" and self.key_used is not None:
+            # IAM records a key's last use at most once a minute per service (its own rule, which
+            # it applies too); asking it again sooner would be a call per request for nothing.
+            now = time.monotonic()
+            if now - caller.noted.get(service, _NEVER) >= KEY_USED_INTERVAL:
+                caller.noted[service] = now
+                self.key_used(record.access_key_id, service, identity.region)
+        # Immutable, and the same for every request of a key record in a region: built once.
+        resolved = caller.identities.get((identity.region, identity.signing_service))
+        if resolved is None:
+            resolved = caller.identities[(identity.region, identity.signing_service)] = _resolved(identity, record)
         if self.mode == "iam":
-            self._authorize(service, family, operation, params, resolved, record, source_ip, secure)
+            self._authorize(service, operation, params, resolved, caller, source_ip, secure)
         return resolved
 
-    def _note_key_used(self, access_key_id: str, service: str, region: str) -> None:
-        # IAM records a key's last use at most once a minute per service (its own rule, which it
-        # applies too); asking it again sooner would be a call per request for nothing.
-        now = time.monotonic()
-        last = self._key_used_at.get((access_key_id, service))
-        if last is not None and now - last < KEY_USED_INTERVAL:
-            return
-        if len(self._key_used_at) > 10000:
-            self._key_used_at.clear()
-        self._key_used_at[(access_key_id, service)] = now
-        assert self.key_used is not None
-        self.key_used(access_key_id, service, region)
-
-    def _resolved(self, identity: Any, record: KeyRecord) -> ResolvedIdentity:
-        # Immutable, and the same for every request of a key in a region: built once.
-        key = (record.access_key_id, identity.region, identity.signing_service)
-        cached = self._resolved_identities.get(key)
-        if cached is not None and cached.record is record:
-            return cached
-        resolved = _resolved(identity, record)
-        if len(self._resolved_identities) > 10000:
-            self._resolved_identities.clear()
-        self._resolved_identities[key] = resolved
-        return resolved
+    def _caller(self, record: KeyRecord) -> "_Caller":
+        if len(self._callers) > 10000:
+            self._callers.clear()
+        caller = self._callers[record.access_key_id] = _Caller(record)
+        return caller
 
     # -- iam mode ----------------------------------------------------------------------------
-    def _principal(self, record: KeyRecord) -> PrincipalInfo:
-        # A PrincipalInfo is a function of the (immutable) key record alone: built once per record.
-        cached = self._principal_infos.get(record.access_key_id)
-        if cached is not None and cached[0] is record:
-            return cached[1]
-        info = _principal_info(record)
-        if len(self._principal_infos) > 10000:
-            self._principal_infos.clear()
-        self._principal_infos[record.access_key_id] = (record, info)
-        return info
-
     def _context(self, record: KeyRecord | None, source_ip: str, secure: bool, region: str,
                  extra: Mapping[str, Any], found: Any) -> "DeferredContext":
         return DeferredContext(record, source_ip, secure, region, extra, found)
 
-    def _resource_side(self, service: str, resource: str, default_account: str) -> tuple[Any, str]:
+    def _resource_side(self, service: str, resource: str) -> tuple[str | None, str]:
+        """(the resource's policy document or None, its owner account or ""), as the resource's
+        provider has them now: read on every request."""
         if self.resource_policy is None or resource == "*":
-            return None, ""
-        found = self.resource_policy(service, resource)
-        if found is None:
-            return None, ""
-        text, owner = found
-        return (_resource_policy(text) if text else None), owner
+            return _NO_RESOURCE_POLICY
+        return self.resource_policy(service, resource) or _NO_RESOURCE_POLICY
 
-    def _authorize(self, service: str, family: str, operation: str, params: dict[str, Any],
-                   identity: ResolvedIdentity, record: KeyRecord, source_ip: str, secure: bool) -> None:
-        needed = authorizations(service, operation, params, identity.account_id, identity.region)
-        if not needed:
-            return
-        principal = self._principal(record)
-        found = None
-        if record.kind != "root" and self.policies_for is not None:
-            found = self.policies_for(record)
-        for auth in needed:
-            resource_policy, owner = self._resource_side(service, auth.resource, identity.account_id)
+    def _authorize(self, service: str, operation: str, params: dict[str, Any], identity: ResolvedIdentity,
+                   caller: "_Caller", source_ip: str, secure: bool) -> None:
+        """Raise AccessDenied unless every (action, resource) the operation needs is allowed.
+
+        Every request reads the principal's current policy set and each resource's current policy.
+        The verdicts themselves are reused when nothing they were made from has changed: for
+        requests of one shape (:mod:`awsemu.auth.request_shape`: the parameters that decide the
+        pairs) the pairs and their verdicts are kept per key record, region and shape, and
+        replayed while the policy set is the very object the verdicts were made from, each
+        resource's policy document and owner are the same, and no verdict read a condition key.
+        Anything else goes through :meth:`_decide`.
+        """
+        record = caller.record
+        found = self.policies_for(record) if record.kind != "root" and self.policies_for is not None else None
+        shape = request_shape(service, operation, params)
+        if shape is not None:
+            memo = caller.verdicts.get((identity.region, shape))
+            if memo is not None and memo[0] is found:
+                lookup = self.resource_policy
+                for auth, document, owner, allowed, explicit in memo[1]:
+                    # _resource_side() written out (a call per pair saved); the same document
+                    # text parses to the same policy, so comparing texts suffices.
+                    document_now, owner_now = ((lookup(service, auth.resource) or _NO_RESOURCE_POLICY)
+                                               if lookup is not None and auth.resource != "*" else _NO_RESOURCE_POLICY)
+                    if document_now != document or (owner_now or auth.resource_account) != owner:
+                        break  # changed since: decide afresh
+                    if not allowed:
+                        raise E.access_denied(service, record.principal_arn, auth.action, auth.resource, explicit)
+                else:
+                    return
+        principal = caller.principal
+        if principal is None:
+            principal = caller.principal = _principal_info(record)
+        verdicts: list[tuple[Any, str | None, str, bool, bool]] = []
+        reusable = True
+        denied: ServiceError | None = None
+        for auth in authorizations(service, operation, params, identity.account_id, identity.region):
+            document, owner = self._resource_side(service, auth.resource)
             owner = owner or auth.resource_account
-            allowed, explicit = self._decide(record, principal, found, resource_policy, owner, auth,
-                                             source_ip, secure, identity.region)
+            allowed, explicit, read = self._decide(record, principal, found, _resource_policy(document), owner,
+                                                   auth, source_ip, secure, identity.region)
+            reusable = reusable and not read
+            verdicts.append((auth, document, owner, allowed, explicit))
             if not allowed:
-                raise E.access_denied(service, record.principal_arn, auth.action, auth.resource, explicit)
+                denied = E.access_denied(service, record.principal_arn, auth.action, auth.resource, explicit)
+                break
+        if shape is not None and reusable:
+            if len(caller.verdicts) > 10000:
+                caller.verdicts.clear()
+            caller.verdicts[(identity.region, shape)] = (found, tuple(verdicts))
+        if denied is not None:
+            raise denied
 
     def _decide(self, record: KeyRecord, principal: PrincipalInfo, found: Any, resource_policy: Any, owner: str,
-                auth: Any, source_ip: str, secure: bool, region: str) -> tuple[bool, bool]:
-        """The verdict for one (action, resource), every policy evaluated, unless the very same
-        inputs were decided before without reading the request context.
+                auth: Any, source_ip: str, secure: bool, region: str) -> tuple[bool, bool, bool]:
+        """(allowed, explicitly denied, whether the request context was read) for one (action,
+        resource), every policy evaluated, unless the very same inputs were decided before
+        without reading the request context.
 
         A decision that read no context key (no condition, no policy variable was reached) is a
         function of the action, the resource, the principal, the resource's owner and the policy
@@ -341,7 +407,7 @@ class AuthGuard:
         hit = self._decisions.get(key)
         if (hit is not None and hit[0] is found and hit[1] is principal and hit[2] is resource_policy
                 and hit[3] == owner):
-            return hit[4], hit[5]
+            return hit[4], hit[5], False
         context = self._context(record, source_ip, secure, region, auth.context, found)
         allowed, explicit = verdict(
             AuthzRequest(auth.action, auth.resource, principal, owner, context),
@@ -351,20 +417,21 @@ class AuthGuard:
             session_policies=found.session if found is not None else None,
             scope_policies=found.scopes if found is not None else (),
         )
-        if not context.read:
-            if len(self._decisions) > 10000:
-                self._decisions.clear()
-            self._decisions[key] = (found, principal, resource_policy, owner, allowed, explicit)
-        return allowed, explicit
+        if context.read:
+            return allowed, explicit, True
+        if len(self._decisions) > 10000:
+            self._decisions.clear()
+        self._decisions[key] = (found, principal, resource_policy, owner, allowed, explicit)
+        return allowed, explicit, False
 
-    async def _authorize_anonymous(self, service: str, family: str, operation: str, params: dict[str, Any],
-                                   identity: Any, source_ip: str, secure: bool) -> Any:
+    def _authorize_anonymous(self, service: str, family: str, operation: str, params: dict[str, Any],
+                             identity: Any, source_ip: str, secure: bool) -> Any:
         principal = PrincipalInfo("*", "", "anonymous")
         for auth in authorizations(service, operation, params, identity.account_id, identity.region):
-            resource_policy, owner = self._resource_side(service, auth.resource, identity.account_id)
+            document, owner = self._resource_side(service, auth.resource)
             context = self._context(None, source_ip, secure, identity.region, auth.context, None)
             decision = evaluate(AuthzRequest(auth.action, auth.resource, principal, owner or identity.account_id, context),
-                                resource_policy=resource_policy)
+                                resource_policy=_resource_policy(document))
             if not decision.allowed:
                 raise E.auth_error(family, E.MISSING_AUTH)
         return identity
@@ -448,33 +515,48 @@ def resource_policy_from_providers(providers: Mapping[str, Any]) -> ResourcePoli
     ``Policy`` attribute, owner from the ARN).
     """
 
-    # provider -> its resource_policy hook (None: read through the adapters), looked up once.
-    hooks: dict[int, tuple[Any, Any]] = {}
+    # service -> (its provider, the reader of its resource policies), chosen once per provider.
+    readers: dict[str, tuple[Any, Callable[[str], "tuple[str | None, str] | None"]]] = {}
 
     def lookup(service: str, arn: str) -> tuple[str | None, str] | None:
         # A role's trust policy is the resource policy of sts:AssumeRole*; IAM holds it.
         provider = providers.get("iam" if service == "sts" else service)
         if provider is None:
             return None
-        known = hooks.get(id(provider))
+        known = readers.get(service)
         if known is None or known[0] is not provider:
-            known = hooks[id(provider)] = (provider, getattr(provider, "resource_policy", None))
-        hook = known[1]
-        if hook is not None:
-            result: tuple[str | None, str] | None = hook(arn)
-            return result
-        try:
-            if service == "s3" and arn.startswith("arn:aws:s3:::"):
-                bucket = arn[13:].partition("/")[0]  # after "arn:aws:s3:::"
-                record = provider.store.bucket(bucket)
-                return (record.config.get("policy"), record.owner) if record is not None else None
-            if service == "sqs":
-                state = provider._state_by_arn(arn)
-                if state is None:
-                    return None
-                return state.record.attributes.get("Policy"), arn.split(":")[4]
-        except (AttributeError, ServiceError):
-            return None
-        return None
+            known = readers[service] = (provider, _policy_reader(service, provider))
+        return known[1](arn)
 
     return lookup
+
+
+def _policy_reader(service: str, provider: Any) -> Callable[[str], "tuple[str | None, str] | None"]:
+    """The provider's ``resource_policy`` hook, or an adapter reading its store."""
+    hook = getattr(provider, "resource_policy", None)
+    if hook is not None:
+        return hook  # type: ignore[no-any-return]
+
+    def s3_bucket(arn: str) -> tuple[str | None, str] | None:
+        if not arn.startswith("arn:aws:s3:::"):
+            return None
+        try:
+            record = provider.store.bucket(arn[13:].partition("/")[0])  # the bucket, after "arn:aws:s3:::"
+        except (AttributeError, ServiceError):
+            return None
+        return (record.config.get("policy"), record.owner) if record is not None else None
+
+    def sqs_queue(arn: str) -> tuple[str | None, str] | None:
+        try:
+            state = provider._state_by_arn(arn)
+        except (AttributeError, ServiceError):
+            return None
+        if state is None:
+            return None
+        return state.record.attributes.get("Policy"), arn.split(":")[4]
+
+    if service == "s3":
+        return s3_bucket
+    if service == "sqs":
+        return sqs_queue
+    return lambda arn: None

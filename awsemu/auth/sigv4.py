@@ -41,12 +41,13 @@ import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import quote, unquote
 
 
 from awsemu.auth import errors as E
 from awsemu.auth.credentials import CredentialStore, KeyRecord
+from awsemu.protocol.http import Headers
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -100,9 +101,14 @@ class SignatureParams:
     # ``date/region/service/aws4_request``; filled in from the other fields when not given.
     scope: str = ""
 
+    # ``a;b;c``: the signed headers as the canonical request lists them.
+    signed_line: str = ""
+
     def __post_init__(self) -> None:
         if not self.scope:
             self.scope = f"{self.date}/{self.region}/{self.service}/aws4_request"
+        if not self.signed_line:
+            self.signed_line = ";".join(self.signed_headers)
 
 
 @dataclass(slots=True)
@@ -155,14 +161,13 @@ def canonical_query(query_string: str, presigned: bool = False) -> str:
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
-def canonical_headers(headers: Any, signed: tuple[str, ...]) -> str:
-    lines = []
-    for name in signed:
-        value = headers.get(name)
-        if value is None:
-            value = ""
-        lines.append(f"{name}:{' '.join(value.split())}\n")
-    return "".join(lines)
+def canonical_headers(headers: Mapping[str, str], signed: tuple[str, ...]) -> str:
+    """The signed headers' lines; ``headers`` maps lower-case names to values (repeats folded)."""
+    get = headers.get
+    block = ""
+    for name in signed:  # a plain loop: cheaper than a comprehension for the usual 3 to 6 headers
+        block = f"{block}{name}:{' '.join((get(name.lower()) or '').split())}\n"
+    return block
 
 
 def canonical_request(method: str, uri: str, query: str, headers_block: str, signed: tuple[str, ...], payload_hash: str) -> str:
@@ -190,6 +195,13 @@ def _hmac_pads(key: bytes) -> tuple[Any, Any]:
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
     return inner, outer
+
+
+@functools.lru_cache(maxsize=1024)
+def _signer(secret: str, date: str, region: str, service: str) -> tuple[bytes, Any, Any]:
+    """(signing key, its HMAC pad states) for one secret and scope: one cache lookup per request."""
+    key = signing_key(secret, date, region, service)
+    return (key, *_hmac_pads(key))
 
 
 def sign(key: bytes, text: str) -> str:
@@ -230,16 +242,15 @@ def parse_authorization(header: str) -> SignatureParams:
 def _authorization_parts(header: str) -> tuple[SignatureParams, str]:
     """(the parsed header, its signature); on the fast path the parsed part is the cached head,
     whose ``signature`` field is empty — the second element is the one to check."""
-    at = header.rfind("Signature=")
-    # "Signature=" must open the last comma-separated field, as the full parser reads fields.
-    if at > 1 and (header[at - 1] == "," or header[at - 2:at] == ", "):
-        signature = header[at + 10:]
-        # 64 letters and digits: no separator or space, so the full parser would read the same value.
-        if len(signature) == 64 and signature.isalnum():
-            try:
-                return _parse_authorization_head(header[:at]), signature
-            except AuthFailure:
-                pass  # parsed again below, for the error message naming the whole header
+    head, found, signature = header.rpartition("Signature=")
+    # "Signature=" must open the last comma-separated field, as the full parser reads fields, and
+    # the value be 64 letters and digits: no separator or space, so the full parser would read
+    # the same value.
+    if found and len(signature) == 64 and signature.isalnum() and len(head) > 1 and head.endswith((",", ", ")):
+        try:
+            return _parse_authorization_head(head), signature
+        except AuthFailure:
+            pass  # parsed again below, for the error message naming the whole header
     params = _parse_authorization_full(header)
     return params, params.signature
 
@@ -309,7 +320,8 @@ def format_amz_date(epoch: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
 
 
-def _request_time(headers: Any) -> tuple[str, float]:
+def _request_time(headers: Mapping[str, str] | Headers) -> tuple[str, float]:
+    """(x-amz-date, epoch) of a header-signed request; ``headers`` read by lower-case name."""
     amz_date = headers.get("x-amz-date")
     if amz_date:
         try:
@@ -361,20 +373,21 @@ class SignatureVerifier:
         method: str,
         raw_path: str,
         query_string: str,
-        headers: Any,
+        headers: Headers,
         body: bytes | None,
         service: str,
         host_bucket: str | None = None,
         now: float | None = None,
     ) -> Verified:
         now = time.time() if now is None else now
-        authorization = headers.get("authorization")
+        fields = headers.by_name()  # plain lookups by lower-case name: several per request
+        authorization = fields.get("authorization")
         s3 = service == "s3"
         if authorization:
             if authorization.startswith("AWS ") and s3:
                 return self._verify_v2_header(method, raw_path, query_string, headers, authorization, host_bucket, now)
             params, signature = _authorization_parts(authorization)
-            amz_date, request_time = _request_time(headers)
+            amz_date, request_time = _request_time(fields)
             if abs(now - request_time) > MAX_SKEW_SECONDS:
                 server = format_amz_date(now)
                 raise AuthFailure(
@@ -386,7 +399,7 @@ class SignatureVerifier:
                     {"RequestTime": amz_date, "ServerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                      "MaxAllowedSkewMilliseconds": "900000"},
                 )
-            token = headers.get("x-amz-security-token", "")
+            token = fields.get("x-amz-security-token", "")
         elif query_string and "X-Amz-Signature=" in query_string:
             query = _query_dict(query_string)
             params = parse_presigned(query)
@@ -429,13 +442,13 @@ class SignatureVerifier:
             else:
                 payload_hash = hashlib.sha256(body or b"").hexdigest()
         else:
-            sent_hash = headers.get("x-amz-content-sha256")
+            sent_hash = fields.get("x-amz-content-sha256")
             if sent_hash is None and s3:
                 raise AuthFailure(E.MALFORMED, "Missing required header for this request: x-amz-content-sha256")
             if sent_hash is not None:
                 payload_hash = sent_hash
                 if sent_hash != UNSIGNED_PAYLOAD and sent_hash not in STREAMING_MARKERS:
-                    body_hash = _sha256_hex(body) if body is not None else None
+                    body_hash = None if body is None else EMPTY_SHA256 if not body else hashlib.sha256(body).hexdigest()
                     # Equal to the body's hash: a valid hex hash by construction, nothing else to check.
                     if body_hash != sent_hash and _HEX64.fullmatch(sent_hash) is None:
                         raise AuthFailure(E.CONTENT_SHA_MISMATCH, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-... or a valid sha256 value.")
@@ -447,18 +460,18 @@ class SignatureVerifier:
             else:
                 payload_hash = _sha256_hex(body or b"")
 
-        canonical = canonical_request(
-            method,
-            canonical_uri(raw_path, s3),
-            canonical_query(query_string, params.presigned),
-            canonical_headers(headers, params.signed_headers),
-            params.signed_headers,
-            payload_hash,
-        )
-        to_sign = string_to_sign(amz_date, params.scope, canonical)
-        key = signing_key(record.secret_access_key, params.date, params.region, params.service)
-        expected = sign(key, to_sign)
-        if not hmac.compare_digest(expected, signature):
+        # canonical_request(), string_to_sign() and sign() written out: this runs on every request.
+        canonical = "\n".join((
+            method, canonical_uri(raw_path, s3), canonical_query(query_string, params.presigned) if query_string else "",
+            canonical_headers(fields, params.signed_headers), params.signed_line, payload_hash,
+        ))
+        to_sign = f"{ALGORITHM}\n{amz_date}\n{params.scope}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
+        key, inner_pad, outer_pad = _signer(record.secret_access_key, params.date, params.region, params.service)
+        inner = inner_pad.copy()
+        inner.update(to_sign.encode("utf-8"))
+        outer = outer_pad.copy()
+        outer.update(inner.digest())
+        if not hmac.compare_digest(outer.hexdigest(), signature):
             raise AuthFailure(
                 E.BAD_SIGNATURE, "",
                 {"AWSAccessKeyId": params.access_key_id, "StringToSign": to_sign,

@@ -209,13 +209,17 @@ class Gateway:
             parsed = await codec.parse(request)
             operation = parsed.operation
             # Auth (awsemu/auth/enforcement.py): identify IAM/STS keys; verify in sigv4 mode; authorize
-            # in iam mode. Off mode with a non-IAM key costs two attribute reads.
+            # in iam mode. Off mode with a non-IAM key costs two attribute reads. A request without
+            # a body is admitted by a plain call; the rest await the body first.
             guard = self.auth_guard
             if guard is not None and (guard.mode != "off" or identity.access_key_id[:4] in ("AKIA", "ASIA")):
                 peer = scope.get("client") or ("127.0.0.1", 0)
-                identity = await guard.check(
+                secure = scope.get("scheme") == "https"
+                admitted = guard.admit(route.service, route.protocol, operation.name, request, parsed.params,
+                                       identity, peer[0], secure)
+                identity = admitted if admitted is not None else await guard.check(
                     service=route.service, protocol=route.protocol, operation=operation.name, request=request,
-                    params=parsed.params, identity=identity, source_ip=peer[0], secure=scope.get("scheme") == "https",
+                    params=parsed.params, identity=identity, source_ip=peer[0], secure=secure,
                 )
             handler, kind = self._handler(route.service, operation.name)
             if handler is None:

@@ -225,6 +225,37 @@ def test_queue_policy_set_and_cleared(server):
     assert not can_send()
 
 
+def test_reused_queue_verdicts_follow_the_queue_policy(server):
+    """An IAM user's repeated SendMessage (verdicts reused per request shape) against a queue
+    policy that comes, changes and goes: each request follows the policy of its moment."""
+    iam, _ = new_user(server, "queue-user")
+    key = iam.create_access_key(UserName="queue-user")["AccessKey"]
+    sqs = make_client(server.endpoint, "sqs", aws_access_key_id=key["AccessKeyId"],
+                      aws_secret_access_key=key["SecretAccessKey"])
+    root_sqs = make_client(server.endpoint, "sqs")
+    url = root_sqs.create_queue(QueueName="memo-queue")["QueueUrl"]
+    arn = f"arn:aws:sqs:us-east-1:{A}:memo-queue"
+    iam.put_user_policy(UserName="queue-user", PolicyName="p", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn}))
+
+    def sends() -> list[bool]:
+        codes = [error_code(lambda: sqs.send_message(QueueUrl=url, MessageBody="m")) for _ in range(3)]
+        assert set(codes) <= {None, "AccessDenied", "AccessDeniedException"}, codes
+        return [code is None for code in codes]
+
+    assert sends() == [True] * 3
+    deny = {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{A}:user/queue-user"}, "Action": "sqs:SendMessage",
+            "Resource": arn}
+    root_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": doc(deny)})
+    assert sends() == [False] * 3
+    root_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": doc({**deny, "Action": "sqs:ReceiveMessage"})})
+    assert sends() == [True] * 3
+    root_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": doc(deny)})
+    assert sends() == [False] * 3
+    root_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    assert sends() == [True] * 3
+
+
 # -- access keys -----------------------------------------------------------------------------------
 
 def test_deactivated_rotated_and_deleted_keys_are_rejected_at_once(server):
@@ -369,3 +400,37 @@ def test_request_context_reports_mfa_of_temporary_credentials():
     assert dict(deferred) == request_context(long_term, "10.0.0.1", False, "eu-west-1", {"s3:prefix": "p/"}, None) | {
         "aws:CurrentTime": deferred["aws:CurrentTime"], "aws:EpochTime": deferred["aws:EpochTime"]}
     assert deferred["s3:prefix"] == "p/" and deferred["aws:SecureTransport"] == "false"
+
+
+def test_last_used_bookkeeping_keeps_the_auth_caches(tmp_path):
+    """Noting a key's last use (once a minute per key and service) writes the key record but is no
+    change anything in the auth path derives from: the key record, the policy set and with them
+    the reused verdicts stay; an IAM change to the same key still replaces them."""
+    from awsemu.services.base import CallContext
+    from awsemu.services.iam.provider import IamProvider
+    from awsemu.testing.provider import InProcessProvider
+
+    harness = InProcessProvider(IamProvider, tmp_path, service="iam")
+    try:
+        iam = harness.provider
+        assert iam is not None
+        ctx = CallContext("iam", "", account_id=A)
+        iam.create_user(ctx, UserName="u")
+        key = iam.create_access_key(ctx, UserName="u")["AccessKey"]["AccessKeyId"]
+        record = iam.credential_lookup(key)
+        assert record is not None
+        policies = iam.policies_for(record)
+        generation = iam.store.generation
+        iam.note_key_used(key, "s3", "eu-west-1")
+        used = iam.get_access_key_last_used(ctx, AccessKeyId=key)["AccessKeyLastUsed"]
+        assert (used["ServiceName"], used["Region"]) == ("s3", "eu-west-1")
+        assert iam.store.generation == generation
+        assert iam.credential_lookup(key) is record and iam.policies_for(record) is policies
+        iam.update_access_key(ctx, AccessKeyId=key, Status="Inactive", UserName="u")
+        assert iam.store.generation != generation
+        changed = iam.credential_lookup(key)
+        assert changed is not None and changed is not record and not changed.active
+        # The last-use note survived the status change (both are fields of the one key record).
+        assert iam.get_access_key_last_used(ctx, AccessKeyId=key)["AccessKeyLastUsed"]["ServiceName"] == "s3"
+    finally:
+        harness.close()

@@ -404,14 +404,17 @@ class EntitiesMixin:
         if last is not None and now() - last < 60:
             return
         noted[(key_id, service)] = now()
-        record = self.store.get_key("k", key_id)
-        if record is None:
-            return
-        last = record.get("last_used")
-        if last and now() - last["date"] < 60 and last["service"] == service:
-            return
-        record["last_used"] = {"date": now(), "service": service, "region": region}
-        self.store.put_key("k", key_id, record)
+        # Under the lock: a read-modify-write racing UpdateAccessKey would write the old status back.
+        with self.lock:
+            record = self.store.get_key("k", key_id)
+            if record is None:
+                return
+            last = record.get("last_used")
+            if last and now() - last["date"] < 60 and last["service"] == service:
+                return
+            record["last_used"] = {"date": now(), "service": service, "region": region}
+            # Not a change the auth caches derive from: written without moving the store's generation.
+            self.store.note_key("k", key_id, record)
 
     # -- login profiles ----------------------------------------------------------------------
     def create_login_profile(self, ctx: CallContext, UserName: str | None = None, Password: str | None = None,

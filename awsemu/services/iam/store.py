@@ -88,6 +88,12 @@ class IamStore:
         self.db.put(_key(kind, key_id), json.dumps(record, separators=(",", ":")).encode())
         self.generation += 1  # after the write: readers compare it before reading
 
+    def note_key(self, kind: str, key_id: str, record: dict[str, Any]) -> None:
+        """Write a key record whose change nothing derived depends on (an access key's last-use
+        note): the generation stays, so readers' caches (the auth layer's key records, parsed
+        policies and verdicts) survive the once-a-minute bookkeeping of a key in use."""
+        self.db.put(_key(kind, key_id), json.dumps(record, separators=(",", ":")).encode())
+
     def delete_key(self, kind: str, key_id: str) -> None:
         self.db.delete(_key(kind, key_id))
         self.generation += 1  # after the write: readers compare it before reading
