@@ -191,3 +191,49 @@ def test_lambda_identity_policy_and_function_policy(server):
                         Principal=B)
     out = other.invoke(FunctionName=other_arn, Payload=b'{"from": "b"}')
     assert json.loads(out["Payload"].read()) == {"echo": {"from": "b"}}
+
+
+def test_dynamodb_table_policy_grants_another_account_by_arn(server):
+    """A table shared by its resource policy: account B's user reaches A's table by its ARN only
+    while the policy grants it; A's own callers by name are unaffected throughout."""
+    owner = make_client(server.endpoint, "dynamodb")
+    owner.create_table(TableName="shared-tab", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       BillingMode="PAY_PER_REQUEST")
+    owner.put_item(TableName="shared-tab", Item={"pk": {"S": "k"}, "v": {"S": "from A"}})
+    table = f"arn:aws:dynamodb:us-east-1:{A}:table/shared-tab"
+    user_b = user_with_policy(server, "ddb-b", doc(
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem"],
+         "Resource": "*"}), account_key=B)
+    ddb_b = make_client(server.endpoint, "dynamodb", **user_b)
+    key = {"pk": {"S": "k"}}
+
+    def get_b() -> dict[str, Any]:
+        return ddb_b.get_item(TableName=table, Key=key)
+
+    def put_b() -> dict[str, Any]:
+        return ddb_b.put_item(TableName=table, Item={"pk": {"S": "b"}, "v": {"S": "from B"}})
+
+    def batch_b() -> dict[str, Any]:
+        return ddb_b.batch_get_item(RequestItems={table: {"Keys": [key]}})
+
+    for call in (get_b, put_b, batch_b):
+        err = denied(call)
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDeniedException", 400)
+        assert table in err["Error"]["Message"]
+
+    revision = owner.put_resource_policy(ResourceArn=table, Policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:user/ddb-b"},
+         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem"], "Resource": table}))["RevisionId"]
+    assert get_b()["Item"]["v"] == {"S": "from A"}
+    batch = batch_b()
+    assert batch["Responses"] == {table: [{"pk": {"S": "k"}, "v": {"S": "from A"}}]}
+    put_b()
+    # B's write landed in A's table (B has no table of that name).
+    assert owner.get_item(TableName="shared-tab", Key={"pk": {"S": "b"}})["Item"]["v"] == {"S": "from B"}
+
+    owner.delete_resource_policy(ResourceArn=table, ExpectedRevisionId=revision)
+    for call in (get_b, put_b, batch_b):
+        assert denied(call)["Error"]["Code"] == "AccessDeniedException"
+    assert owner.get_item(TableName="shared-tab", Key=key)["Item"]["v"] == {"S": "from A"}
+    assert owner.get_item(TableName=table, Key=key)["Item"]["v"] == {"S": "from A"}

@@ -31,7 +31,7 @@ from awsemu.services.dynamodb import snapshots
 from awsemu.services.dynamodb.errors import BackupInUseException, BackupNotFoundException, TableNotFoundException
 from awsemu.services.dynamodb.records import TableRecord
 from awsemu.services.dynamodb.store import TableStore
-from awsemu.services.dynamodb.tables import check_table_name, describe
+from awsemu.services.dynamodb.tables import check_table_name, describe, lookup_table, table_ref
 
 SYSTEM_BACKUP_DAYS = 35
 _ARN = re.compile(r"arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([a-zA-Z0-9_.\-]+)/backup/(\d{14}-[0-9a-f]{8})\Z")
@@ -180,10 +180,9 @@ class BackupOperations:
     store: TableStore
 
     def create_backup(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        name = check_table_name(p.get("TableName"))
-        table = self.store.table(ctx.account_id, ctx.region, name)
+        ref, table = lookup_table(self.store, ctx, p.get("TableName"))
         if table is None:
-            raise TableNotFoundException(f"Table not found: {name}")
+            raise TableNotFoundException(f"Table not found: {ref.given}")
         backup_name = check_table_name(p.get("BackupName"), "backupName")
         backup = make_backup(self.store, table, backup_name)
         # DynamoDB answers while its backup is still being made; ours is done already.
@@ -193,7 +192,8 @@ class BackupOperations:
         return {"BackupDescription": backup_description(find_backup(self.store, ctx, p.get("BackupArn")))}
 
     def list_backups(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        table = check_table_name(p["TableName"]) if p.get("TableName") is not None else None
+        # Backups are listed per account and region; a table ARN of this account and region filters them.
+        table = table_ref(ctx, p["TableName"]).name if p.get("TableName") is not None else None
         kind = p.get("BackupType") or "USER"
         lower, upper = p.get("TimeRangeLowerBound"), p.get("TimeRangeUpperBound")
         after = p.get("ExclusiveStartBackupArn")

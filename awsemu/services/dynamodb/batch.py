@@ -60,7 +60,7 @@ def batch_get_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> di
                 unprocessed[name] = {**rest, "Keys": keys_[n:]}
                 break
             item = store.get_item(table, key)
-            meter.read(table.name, read_units(item_size(item) if item else 0, consistent))
+            meter.read(table.name_as_given, read_units(item_size(item) if item else 0, consistent))
             if item is not None:
                 found.append(project(item, projection) if projection is not None else item)
                 returned += item_size(item)
@@ -132,6 +132,6 @@ def batch_write_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> 
             for op in ops:
                 m = collection_metrics(table, p, op[0])
                 if m is not None:
-                    metrics.setdefault(table.name, []).append(m)
+                    metrics.setdefault(table.name_as_given, []).append(m)
         out["ItemCollectionMetrics"] = metrics
     return out

@@ -23,7 +23,7 @@ from awsemu.services.dynamodb import keys
 from awsemu.services.dynamodb.errors import ResourceNotFoundException, ValidationException
 from awsemu.services.dynamodb.records import TableRecord
 from awsemu.services.dynamodb.store import TableStore
-from awsemu.services.dynamodb.tables import check_table_name, table_not_found
+from awsemu.services.dynamodb.tables import lookup_table, table_not_found
 
 DEFAULT_MODE = "ACCESSED_AND_THROTTLED_KEYS"
 
@@ -45,8 +45,8 @@ class ContributorInsightsOperations:
     store: TableStore
 
     def _insights_target(self, ctx: CallContext, table_name: Any, index: Any) -> TableRecord:
-        name = check_table_name(table_name)
-        table = self.store.table(ctx.account_id, ctx.region, name)
+        ref, table = lookup_table(self.store, ctx, table_name)
+        name = ref.given
         if table is None:
             raise table_not_found(name)
         if index is not None and not any(g.name == index for g in table.gsis):

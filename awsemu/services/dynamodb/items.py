@@ -189,7 +189,7 @@ def write_cost(
         size = max(change.old_size, change.new_size)
     else:
         size = max(item_size(old) if old else 0, item_size(new) if new else 0)
-    meter.write(table.name, write_units(size) * factor)
+    meter.write(table.name_as_given, write_units(size) * factor)
     for index in table.gsis + table.lsis:
         old_key = index_key_of(index, old) if old is not None else None
         new_key = index_key_of(index, new) if new is not None else None
@@ -201,7 +201,7 @@ def write_cost(
             units = write_units(old_size) + write_units(new_size)
         else:
             units = write_units(max(old_size, new_size))
-        meter.write(table.name, units * factor, index.name, index.is_global)
+        meter.write(table.name_as_given, units * factor, index.name, index.is_global)
 
 
 def collection_metrics(table: TableRecord, p: dict[str, Any], key: Item) -> dict[str, Any] | None:
@@ -211,7 +211,7 @@ def collection_metrics(table: TableRecord, p: dict[str, Any], key: Item) -> dict
 
 
 def _finish(out: dict[str, Any], meter: CapacityMeter, table: TableRecord, metrics: dict[str, Any] | None) -> dict[str, Any]:
-    consumed = meter.render(table.name)
+    consumed = meter.render(table.name_as_given)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     if metrics is not None:
@@ -242,7 +242,7 @@ def put_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str
     with store.lock(table.uid):
         old = store.get_item(table, key, row)
         if check is not None and not check(old or {}):
-            meter.write(table.name, write_units(size))
+            meter.write(table.name_as_given, write_units(size))
             raise ConditionalCheckFailedException(old if want_old_on_failure and old is not None else None)
         change = Change(table, key, old, item, row=row, new_size=size)
         store.commit([change])
@@ -263,7 +263,7 @@ def get_item(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str
     item = store.get_item(table, key)
     meter = CapacityMeter(p.get("ReturnConsumedCapacity"))
     if meter.mode is not None:  # sized only when the units are reported
-        meter.read(table.name, read_units(item_size(item) if item else 0, bool(p.get("ConsistentRead"))))
+        meter.read(table.name_as_given, read_units(item_size(item) if item else 0, bool(p.get("ConsistentRead"))))
     out: dict[str, Any] = {}
     if item is not None:
         out["Item"] = project(item, projection) if projection is not None else item

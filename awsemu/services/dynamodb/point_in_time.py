@@ -47,7 +47,7 @@ from awsemu.services.dynamodb.errors import (
 )
 from awsemu.services.dynamodb.records import TableRecord, dump_item, load_item
 from awsemu.services.dynamodb.store import Change, TableStore
-from awsemu.services.dynamodb.tables import check_table_name
+from awsemu.services.dynamodb.tables import check_table_name, lookup_table
 
 Item = dict[str, dict[str, Any]]
 LAG_SECONDS = 300.0
@@ -171,10 +171,9 @@ def continuous_backups(record: TableRecord, lag: float) -> dict[str, Any]:
 
 
 def _source_table(store: TableStore, ctx: CallContext, name: Any, member: str = "tableName") -> TableRecord:
-    name = check_table_name(name, member)
-    record = store.table(ctx.account_id, ctx.region, name)
+    ref, record = lookup_table(store, ctx, name, member)
     if record is None:
-        raise TableNotFoundException(f"Table not found: {name}")
+        raise TableNotFoundException(f"Table not found: {ref.given}")
     return record
 
 
@@ -199,7 +198,7 @@ class PointInTimeOperations:
             )
         store = self.store
         with store.lock(cached.uid):
-            latest = store.table(ctx.account_id, ctx.region, cached.name)
+            latest = store.table(cached.account, cached.region, cached.name)
             if latest is None or latest.uid != cached.uid:
                 raise TableNotFoundException(f"Table not found: {cached.name}")
             record = copy.deepcopy(latest)

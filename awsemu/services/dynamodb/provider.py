@@ -1,6 +1,7 @@
 """The DynamoDB provider: one method per operation, each a thin call into its topic module.
 
     tables.py        CreateTable, DescribeTable, ListTables, DeleteTable, tags, TTL, limits
+    table_refs.py    a TableName parameter: a name here, or a table ARN (of this account or another)
     table_update.py  UpdateTable (online index creation and deletion, streams, settings)
     items.py         PutItem, GetItem, UpdateItem, DeleteItem
     reads.py         Query, Scan
@@ -23,7 +24,8 @@ Sibling providers: the app calls :meth:`DynamoDBProvider.attach` with every prov
 started; exports and imports reach S3 through the S3 provider's own methods (no HTTP), and the
 ones a stop or a crash left unfinished are run again then.
 
-Accounts and regions are separate namespaces: a table is found by (account, region, name).
+Accounts and regions are separate namespaces: a table is found by (account, region, name). A
+table ARN in a TableName names another account's table (one shared by its resource policy).
 """
 
 from __future__ import annotations

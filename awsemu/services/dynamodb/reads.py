@@ -254,15 +254,15 @@ def read_page(
             break
     units = read_units(read_bytes, consistent) if read_bytes else (1.0 if consistent else 0.5)
     if source.index is None:
-        meter.read(source.table.name, units)
+        meter.read(source.table.name_as_given, units)
     else:
-        meter.read(source.table.name, units, source.index.name, source.index.is_global)
+        meter.read(source.table.name_as_given, units, source.index.name, source.index.is_global)
     out: dict[str, Any] = {"Count": count, "ScannedCount": scanned}
     if select != "COUNT":
         out["Items"] = items
     if last is not None:
         out["LastEvaluatedKey"] = {n: last[n] for n in source.key_names()}
-    consumed = meter.render(source.table.name)
+    consumed = meter.render(source.table.name_as_given)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out

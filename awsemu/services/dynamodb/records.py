@@ -141,6 +141,15 @@ class TableRecord:
     # (SourceBackupArn, SourceTableArn, RestoreDateTime as epoch seconds).
     restore_summary: Optional[dict[str, Any]] = None
 
+    # Not a field (never stored): the table ARN the request named this table by, set on a copy by
+    # tables.get_table. Responses that echo a table (ConsumedCapacity, batch maps) echo it as given.
+    requested_as = None  # type: Optional[str]
+
+    @property
+    def name_as_given(self) -> str:
+        """The table as the request named it: its ARN if the request used the ARN, else its name."""
+        return self.requested_as or self.name
+
     @property
     def arn(self) -> str:
         return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.name}"

@@ -156,7 +156,7 @@ def restored_table(ctx: CallContext, source: TableRecord, p: dict[str, Any], sum
     if sse_spec is None:
         sse = copy.deepcopy(source.sse)
     else:
-        sse = sse_description(ctx, sse_spec) if sse_spec.get("Enabled") else None
+        sse = sse_description(ctx.account_id, ctx.region, sse_spec) if sse_spec.get("Enabled") else None
     record = TableRecord(
         name=name,
         uid=str(uuid.uuid4()),

@@ -129,6 +129,10 @@ class TableStore:
         return record
 
     def save_table(self, record: TableRecord, extra: list[tuple[bytes, bytes | None]] | None = None) -> None:
+        if record.requested_as is not None:
+            # A copy made from a request that named the table by ARN: the cache keeps a plain record.
+            record = copy.copy(record)
+            del record.requested_as
         ops: list[tuple[bytes, bytes | None]] = [(keys.table_key(record.account, record.region, record.name), record.to_json())]
         self.db.write_batch(ops + (extra or []))
         self._tables[(record.account, record.region, record.name)] = record

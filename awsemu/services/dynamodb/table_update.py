@@ -119,10 +119,10 @@ def update_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
     with store.lock(cached.uid):
         # Work on a copy of the latest record: a request refused half-way leaves the table untouched,
         # and the index builder (which saves under this lock too) loses no state.
-        latest = store.table(ctx.account_id, ctx.region, cached.name) or cached
+        latest = store.table(cached.account, cached.region, cached.name) or cached
         record = copy.deepcopy(latest)
         _check_index_admission(p, record, actions)
-        backfill, dropped = _apply_table_update(ctx, p, record, actions)
+        backfill, dropped = _apply_table_update(p, record, actions)
         replaced = latest.stream_label is not None and latest.stream_label != record.stream_label
         # A stream replaced by a new one (disabled, then enabled again) stays readable for 24 hours.
         store.save_table(record, [retire_stream(latest)] if replaced else None)
@@ -146,7 +146,7 @@ def update_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
 
 
 def _apply_table_update(
-    ctx: CallContext, p: dict[str, Any], record: TableRecord, actions: list[tuple[str, dict[str, Any]]],
+    p: dict[str, Any], record: TableRecord, actions: list[tuple[str, dict[str, Any]]],
 ) -> tuple[list[IndexRecord], list[IndexRecord]]:
     """Change ``record`` as the request asks; returns the indexes to build and the ones deleted."""
     changed = False
@@ -238,7 +238,7 @@ def _apply_table_update(
         changed = True
     if p.get("SSESpecification") is not None:
         spec = p["SSESpecification"]
-        record.sse = sse_description(ctx, spec) if spec.get("Enabled", True) else None
+        record.sse = sse_description(record.account, record.region, spec) if spec.get("Enabled", True) else None
         changed = True
     if not changed:
         raise ValidationException(_UPDATE_TABLE_MEMBERS)

@@ -22,34 +22,12 @@ from awsemu.services.dynamodb.errors import (
 )
 from awsemu.services.dynamodb.records import IndexRecord, KeySchema, TableRecord
 from awsemu.services.dynamodb.store import TableStore, now
+# check_table_name is imported from here by the other modules too.
+from awsemu.services.dynamodb.table_refs import TableRef, check_table_name, own_table_name, table_ref  # noqa: F401
 
 _INVALID = "One or more parameter values were invalid: "
-_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-]+\Z")
 MAX_GSIS = 20
 MAX_LSIS = 5
-
-
-def check_table_name(name: Any, member: str = "tableName") -> str:
-    if not isinstance(name, str):
-        raise ValidationException(f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null")
-    if name.startswith("arn:aws:dynamodb:"):
-        name = name.rsplit("/", 1)[-1] if ":table/" in name else name
-    if len(name) < 3:
-        raise ValidationException(
-            f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
-            "Member must have length greater than or equal to 3"
-        )
-    if len(name) > 255:
-        raise ValidationException(
-            f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
-            "Member must have length less than or equal to 255"
-        )
-    if not _NAME_RE.match(name):
-        raise ValidationException(
-            f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
-            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-        )
-    return name
 
 
 def _key_schema(elements: list[dict[str, str]], types: dict[str, str], owner: str | None = None) -> KeySchema:
@@ -202,7 +180,7 @@ def _check_definitions_used(types: dict[str, str], p: dict[str, Any]) -> None:
 
 
 def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    name = check_table_name(p.get("TableName"))
+    name = own_table_name(ctx, p.get("TableName"))
     definitions = p.get("AttributeDefinitions") or []
     types: dict[str, str] = {}
     for d in definitions:
@@ -267,7 +245,7 @@ def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
         stream_enabled=enabled,
         stream_view_type=view,
         stream_label=new_stream_label() if enabled else None,
-        sse=sse_description(ctx, sse) if sse and sse.get("Enabled") else None,
+        sse=sse_description(ctx.account_id, ctx.region, sse) if sse and sse.get("Enabled") else None,
         tags={t["Key"]: t["Value"] for t in p.get("Tags") or []},
         deletion_protection=bool(p.get("DeletionProtectionEnabled")),
         table_class=p.get("TableClass") or "STANDARD",
@@ -279,10 +257,11 @@ def create_table(store: TableStore, ctx: CallContext, p: dict[str, Any]) -> dict
     return {"TableDescription": description}
 
 
-def sse_description(ctx: CallContext, spec: dict[str, Any]) -> dict[str, Any]:
-    key = spec.get("KMSMasterKeyId") or f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{uuid.uuid4()}"
+def sse_description(account: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """SSEDescription of a table of ``account`` (a key id or alias becomes a key ARN of that account)."""
+    key = spec.get("KMSMasterKeyId") or f"arn:aws:kms:{region}:{account}:key/{uuid.uuid4()}"
     if not key.startswith("arn:"):
-        key = f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key}"
+        key = f"arn:aws:kms:{region}:{account}:key/{key}"
     return {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key}
 
 
@@ -376,13 +355,27 @@ def table_status(store: TableStore, record: TableRecord) -> str:
     return record.status
 
 
-def get_table(store: TableStore, ctx: CallContext, name: Any, *, describe_style: bool = False) -> TableRecord:
-    name = check_table_name(name)
-    record = store.table(ctx.account_id, ctx.region, name)
+def lookup_table(store: TableStore, ctx: CallContext, value: Any, member: str = "tableName") -> tuple[TableRef, TableRecord | None]:
+    """The table a TableName parameter (a name or a table ARN) names, None if there is none here."""
+    ref = table_ref(ctx, value, member)
+    if ref.region != ctx.region:
+        return ref, None  # this endpoint serves only its own region: another region's table is not found here
+    return ref, store.table(ref.account, ref.region, ref.name)
+
+
+def get_table(store: TableStore, ctx: CallContext, name: Any, *, describe_style: bool = False,
+              member: str = "tableName") -> TableRecord:
+    """The table a TableName parameter names (table_refs.py: a name here, or a table ARN, of this
+    account or another). Named by ARN, the record is a copy that remembers the ARN, so responses
+    echo it (``name_as_given``)."""
+    ref, record = lookup_table(store, ctx, name, member)
     if record is None:
-        raise table_not_found(name) if describe_style else ResourceNotFoundException()
+        raise table_not_found(ref.given) if describe_style else ResourceNotFoundException()
     if not describe_style and table_status(store, record) == "CREATING":
         raise ResourceNotFoundException()
+    if ref.by_arn:
+        record = copy.copy(record)
+        record.requested_as = ref.given
     return record
 
 

@@ -216,7 +216,7 @@ def _run_claimed(
                     continue
                 if how[0] == "check":
                     reasons.append({"Code": "None"})
-                    meter.read(table.name, read_units(item_size(old) if old else 0, True) * 2)
+                    meter.read(table.name_as_given, read_units(item_size(old) if old else 0, True) * 2)
                     continue
                 new = apply(table, key, old, how)
             except ServiceError as exc:
@@ -277,7 +277,7 @@ def transact_get_items(store: TableStore, ctx: CallContext, p: dict[str, Any]) -
     with _locked(store, {t.uid for t, _, _ in plans}):
         for table, key, projection in plans:
             item = store.get_item(table, key)
-            meter.read(table.name, read_units(item_size(item) if item else 0, True) * 2)
+            meter.read(table.name_as_given, read_units(item_size(item) if item else 0, True) * 2)
             if item is None:
                 responses.append({})
             else:

@@ -180,7 +180,7 @@ def _ordered_select(
             break
         if "ConsumedCapacity" in out:
             result["ConsumedCapacity"] = out["ConsumedCapacity"]
-    consumed = meter.render(source.table.name)
+    consumed = meter.render(source.table.name_as_given)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     return result
@@ -275,7 +275,7 @@ def write(store: TableStore, ctx: CallContext, st: Statement, p: dict[str, Any])
         if source is not None:
             items = [updated_attributes(source, how[1])]
     out: dict[str, Any] = {"Items": items}
-    consumed = meter.render(table.name)
+    consumed = meter.render(table.name_as_given)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out
@@ -314,7 +314,7 @@ def batch_execute_statement(store: TableStore, ctx: CallContext, p: dict[str, An
                 table = get_table(store, ctx, st.table)
                 key, _ = _full_key(table, st)
                 out = select(store, ctx, st, {"ConsistentRead": request.get("ConsistentRead")})
-                entry: dict[str, Any] = {"TableName": table.name}
+                entry: dict[str, Any] = {"TableName": table.name_as_given}
                 if out["Items"]:
                     entry["Item"] = out["Items"][0]
                 responses.append(entry)
@@ -340,7 +340,7 @@ def execute_transaction(store: TableStore, ctx: CallContext, p: dict[str, Any]) 
         for st in parsed:
             table = get_table(store, ctx, st.table)
             key, _ = _full_key(table, st)
-            items.append({"Get": {"TableName": table.name, "Key": key}})
+            items.append({"Get": {"TableName": table.name_as_given, "Key": key}})
         out = transactions.transact_get_items(store, ctx, {"TransactItems": items,
                                                            "ReturnConsumedCapacity": p.get("ReturnConsumedCapacity")})
         return {"Responses": out["Responses"], **({"ConsumedCapacity": out["ConsumedCapacity"]} if "ConsumedCapacity" in out else {})}
