@@ -1,114 +1,41 @@
 """Lifecycle configuration, the ``x-amz-expiration`` header, and the sweeper that applies it.
 
-Rules are stored as given (``LifecycleConfiguration.Rules``). The sweeper (a daemon thread,
-every ``AWSEMU_S3_LIFECYCLE_INTERVAL`` seconds, default 60) walks, for each bucket with rules,
-the version range of each enabled rule's prefix, key by key (the first version of a key is its
-current one), and applies:
+Rules are stored as given (``LifecycleConfiguration.Rules``, dates as epoch seconds); validation,
+filters and due times are lifecycle_rules.py. The sweeper (a daemon thread, every ``AWSEMU_S3_LIFECYCLE_INTERVAL``
+seconds, default 60) walks, for each bucket with rules, the version range of each enabled rule's
+prefix, key by key (the first version of a key is its current one), and applies:
 
 - ``Expiration`` (Days or Date) to current versions: removal when unversioned, a delete marker
   when versioned; ``ExpiredObjectDeleteMarker`` removes a lone current delete marker;
+- ``Transitions`` (Days or Date) to current versions and ``NoncurrentVersionTransitions``
+  (NoncurrentDays, NewerNoncurrentVersions) to older ones: the version record's storage class
+  changes in place, in one LSM write with its ``s3:LifecycleTransition`` events; the body blob is
+  untouched (a GLACIER or DEEP_ARCHIVE version then needs RestoreObject, archive.py);
 - ``NoncurrentVersionExpiration`` (NoncurrentDays, NewerNoncurrentVersions) to older versions,
   counting from when the next version replaced them;
 - ``AbortIncompleteMultipartUpload`` (DaysAfterInitiation) to uploads under the prefix.
 
-S3 counts days from object creation rounded up to the next midnight UTC; a "day" can be
-shortened with ``AWSEMU_S3_LIFECYCLE_DAY_SECONDS`` (tests), then no rounding applies.
+Expiration wins over a transition due at the same sweep, as in S3.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
-from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import Any, Callable
 
 from awsemu.services.base import CallContext
 from awsemu.services.s3 import keys
-from awsemu.services.s3.errors import MalformedXML, NoSuchLifecycleConfiguration, invalid_argument
+from awsemu.services.s3.errors import NoSuchLifecycleConfiguration
+from awsemu.services.s3.lifecycle_rules import (after_days, expiry_of, rule_matches, rule_prefix, stored_rules,
+                                                transition_due, validate_rules)
 from awsemu.services.s3.records import BucketRecord, ObjectVersion, UploadRecord
 from awsemu.services.s3.store import S3Store
 
 log = logging.getLogger("awsemu.s3.lifecycle")
-DAY = 86400.0
-
-
-def day_seconds() -> float:
-    return float(os.environ.get("AWSEMU_S3_LIFECYCLE_DAY_SECONDS", DAY))
-
-
-def _after_days(start: float, days: int) -> float:
-    length = day_seconds()
-    if length == DAY:
-        return math.ceil((start + days * DAY) / DAY) * DAY  # next midnight UTC
-    return start + days * length
-
-
-def _prefix(rule: dict[str, Any]) -> str:
-    flt = rule.get("Filter") or {}
-    return rule.get("Prefix") or flt.get("Prefix") or (flt.get("And") or {}).get("Prefix") or ""
-
-
-def rule_matches(rule: dict[str, Any], rec: ObjectVersion) -> bool:
-    if rule.get("Status") != "Enabled" or not rec.key.startswith(_prefix(rule)):
-        return False
-    flt = rule.get("Filter") or {}
-    cond = flt.get("And") or flt
-    tags = list(cond.get("Tags") or []) + ([flt["Tag"]] if flt.get("Tag") else [])
-    for tag in tags:
-        if rec.tags.get(tag.get("Key")) != tag.get("Value"):
-            return False
-    if cond.get("ObjectSizeGreaterThan") is not None and not rec.size > cond["ObjectSizeGreaterThan"]:
-        return False
-    if cond.get("ObjectSizeLessThan") is not None and not rec.size < cond["ObjectSizeLessThan"]:
-        return False
-    return True
-
-
-def expiry_of(rule: dict[str, Any], rec: ObjectVersion) -> float | None:
-    expiration = rule.get("Expiration") or {}
-    if expiration.get("Days") is not None:
-        return _after_days(rec.last_modified, int(expiration["Days"]))
-    if expiration.get("Date") is not None:
-        date = expiration["Date"]
-        if isinstance(date, str):
-            date = datetime.fromisoformat(date.replace("Z", "+00:00"))
-        if date.tzinfo is None:
-            date = date.replace(tzinfo=timezone.utc)
-        return date.timestamp()
-    return None
-
-
-def validate_rules(rules: list[dict[str, Any]]) -> None:
-    if not rules or len(rules) > 1000:
-        raise MalformedXML()
-    ids = set()
-    for rule in rules:
-        if rule.get("Status") not in ("Enabled", "Disabled"):
-            raise MalformedXML()
-        rid = rule.get("ID")
-        if rid is not None:
-            if len(rid) > 255:
-                raise invalid_argument("ID length should not exceed allowed limit of 255", "ID", rid)
-            if rid in ids:
-                raise invalid_argument("Rule ID must be unique. Found same ID for more than one rule", "ID", rid)
-            ids.add(rid)
-        if "Filter" not in rule and "Prefix" not in rule:
-            raise MalformedXML()
-        actions = ("Expiration", "Transitions", "NoncurrentVersionExpiration", "NoncurrentVersionTransitions",
-                   "AbortIncompleteMultipartUpload")
-        if not any(rule.get(a) for a in actions):
-            raise invalid_argument("At least one action needs to be specified in a rule", "Action", None)
-        exp = rule.get("Expiration") or {}
-        if exp.get("Days") is not None and exp["Days"] <= 0:
-            raise invalid_argument("'Days' for Expiration action must be a positive integer", "Days", exp["Days"])
-        nc = rule.get("NoncurrentVersionExpiration") or {}
-        if nc.get("NoncurrentDays") is not None and nc["NoncurrentDays"] <= 0:
-            raise invalid_argument("'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer",
-                                   "NoncurrentDays", nc["NoncurrentDays"])
 
 
 class LifecycleMixin:
@@ -116,13 +43,15 @@ class LifecycleMixin:
     _bucket: Callable[[str], BucketRecord]
     _delete_one: Callable[..., dict[str, Any]]
     abort_ops: Callable[..., list[Any]]
+    _event_ops: Callable[..., list[Any]]
 
     def put_bucket_lifecycle_configuration(self, ctx: CallContext, Bucket: str,
                                            LifecycleConfiguration: dict[str, Any] | None = None, **p: Any) -> dict[str, Any]:
         self._bucket(Bucket)
         rules = (LifecycleConfiguration or {}).get("Rules") or []
-        validate_rules(rules)
         size = p.get("TransitionDefaultMinimumObjectSize") or "all_storage_classes_128K"
+        validate_rules(rules, size)
+        rules = stored_rules(rules)
 
         def change(rec: BucketRecord) -> None:
             rec.config["lifecycle"] = {"Rules": rules, "TransitionDefaultMinimumObjectSize": size}
@@ -186,18 +115,37 @@ class LifecycleMixin:
             if not config:
                 continue
             ctx = CallContext(service="s3", operation="Lifecycle", account_id=bucket.owner, region=bucket.region)
+            min_size = config.get("TransitionDefaultMinimumObjectSize") or "all_storage_classes_128K"
             for rule in config.get("Rules") or []:
                 if rule.get("Status") == "Enabled":
-                    done += self._sweep_rule(ctx, bucket, rule, now)
+                    done += self._sweep_rule(ctx, bucket, rule, now, min_size)
         return done
 
-    def _sweep_rule(self, ctx: CallContext, bucket: BucketRecord, rule: dict[str, Any], now: float) -> int:
-        prefix = _prefix(rule)
+    def _transition(self, ctx: CallContext, bucket: BucketRecord, rec: ObjectVersion, storage_class: str) -> int:
+        """Move one version to ``storage_class`` in place; 0 if it changed or vanished meanwhile."""
+        moved = False
+
+        def change(stored: ObjectVersion) -> list[Any]:
+            nonlocal moved
+            if stored.storage_class != rec.storage_class or stored.delete_marker:
+                return []  # rewritten since the scan: the next sweep decides again
+            stored.storage_class = storage_class
+            moved = True
+            return self._event_ops(ctx, bucket, "LifecycleTransition", stored)
+
+        self.store.update_version(bucket.name, rec.key, rec.seq, change)
+        return 1 if moved else 0
+
+    def _sweep_rule(self, ctx: CallContext, bucket: BucketRecord, rule: dict[str, Any], now: float,
+                    min_size: str = "all_storage_classes_128K") -> int:
+        prefix = rule_prefix(rule)
         done = 0
         start = keys.seek(keys.SERVICE, "v", bucket.name, prefix)
         _, end = keys.versions_range(bucket.name)
         nc = rule.get("NoncurrentVersionExpiration") or {}
         expired_markers = (rule.get("Expiration") or {}).get("ExpiredObjectDeleteMarker")
+        transitions = bool(rule.get("Transitions"))
+        nc_transitions = bool(rule.get("NoncurrentVersionTransitions"))
         group: list[ObjectVersion] = []
 
         def flush() -> int:
@@ -214,14 +162,19 @@ class LifecycleMixin:
                 if when is not None and when <= now:
                     self._delete_one(ctx, bucket, current.key, None, lifecycle=True)
                     acted += 1
-            if nc:
-                keep = nc.get("NewerNoncurrentVersions") or 0
-                for i, old in enumerate(group[1:]):
-                    became_noncurrent = group[i].last_modified
-                    due = nc.get("NoncurrentDays") is None or _after_days(became_noncurrent, int(nc["NoncurrentDays"])) <= now
+                elif transitions and (target := transition_due(rule, min_size, current, now)):
+                    acted += self._transition(ctx, bucket, current, target)
+            keep = nc.get("NewerNoncurrentVersions") or 0
+            for i, old in enumerate(group[1:]):
+                became_noncurrent = group[i].last_modified
+                if nc:
+                    due = nc.get("NoncurrentDays") is None or after_days(became_noncurrent, int(nc["NoncurrentDays"])) <= now
                     if i >= keep and due and (old.delete_marker or rule_matches(rule, old)):
                         self._delete_one(ctx, bucket, old.key, old.version_id, lifecycle=True)
                         acted += 1
+                        continue
+                if nc_transitions and (target := transition_due(rule, min_size, old, now, became_noncurrent, i)):
+                    acted += self._transition(ctx, bucket, old, target)
             return acted
 
         for raw_key, raw in self.store.db.scan(start, end):
@@ -242,7 +195,7 @@ class LifecycleMixin:
                 up = UploadRecord.decode(raw)
                 if not up.key.startswith(prefix):
                     break
-                if _after_days(up.initiated, int(abort["DaysAfterInitiation"])) <= now:
+                if after_days(up.initiated, int(abort["DaysAfterInitiation"])) <= now:
                     with self.store.upload_lock(up.upload_id):
                         if self.store.upload(bucket.name, up.key, up.upload_id) is not None:
                             self.store.db.write_batch(self.abort_ops(bucket.name, up.key, up.upload_id))

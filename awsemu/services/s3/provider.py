@@ -15,6 +15,7 @@ replication.py     replication configuration, replicas committed to destination 
 archive.py         GLACIER/DEEP_ARCHIVE reads refused, RestoreObject, x-amz-restore, restore events
 bucket_settings.py logging, request payment, accelerate configuration
 keyed_configs.py   analytics, inventory, metrics and intelligent-tiering configurations (by Id)
+request_checks.py  bucket owner condition and Requester Pays, checked before every operation
 =================  ==========================================================================
 
 State: lsm (layout in keys.py, records in records.py) and the blob store for bodies; the
@@ -27,7 +28,7 @@ layer, :meth:`S3Provider.bucket_policy`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from awsemu.services.base import Provider
 from awsemu.services.s3 import cors, keys
@@ -44,6 +45,7 @@ from awsemu.services.s3.multipart import MultipartMixin
 from awsemu.services.s3.notifications import NotificationsMixin
 from awsemu.services.s3.objects import ObjectsMixin
 from awsemu.services.s3.replication import ReplicationMixin
+from awsemu.services.s3.request_checks import checked
 from awsemu.services.s3.store import S3Store
 from awsemu.services.s3.versioning import VersioningMixin
 
@@ -72,6 +74,11 @@ class S3Provider(
         if storage.blobs is None:
             raise RuntimeError("the S3 provider needs the blob store (awsemu.storage.blobs)")
         self.store = S3Store(storage.db, storage.blobs)
+
+    def handler_for(self, operation_name: str) -> Callable[..., Any] | None:
+        """Every operation runs behind the bucket owner condition and Requester Pays checks."""
+        handler = super().handler_for(operation_name)
+        return checked(self.store, operation_name, handler) if handler is not None else None
 
     def start(self) -> None:
         self.start_notifications()
