@@ -99,3 +99,20 @@ class InternalServerError(ServiceError):
 def table_not_found(name: str) -> ResourceNotFoundException:
     """DescribeTable/DeleteTable/UpdateTable wording; item operations say only 'Requested resource not found'."""
     return ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
+
+
+# Global tables version 2017.11.29 (legacy_global_tables.py).
+class GlobalTableAlreadyExistsException(ServiceError):
+    code = "GlobalTableAlreadyExistsException"
+
+
+class GlobalTableNotFoundException(ServiceError):
+    code = "GlobalTableNotFoundException"
+
+
+class ReplicaAlreadyExistsException(ServiceError):
+    code = "ReplicaAlreadyExistsException"
+
+
+class ReplicaNotFoundException(ServiceError):
+    code = "ReplicaNotFoundException"

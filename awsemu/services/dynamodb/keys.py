@@ -9,6 +9,7 @@
     ("ddb", "e", uid, expires, item row key)                   -> TTL index entry (value: the item row key)
     ("ddb", "k", token_hash)                                   -> transaction token (idempotency)
     ("ddb", "r", account, region, table_name, stream label)    -> a retired stream, readable for 24 h
+    ("ddb", "v", uid, item row key)                            -> a global table item's write stamp (replication.py)
 
 ``uid`` is fresh for every created table, so a dropped table's rows can be swept lazily and a
 re-created table never sees them. ``bucket`` is a 32-bit hash of the partition key: a Scan walks
@@ -207,7 +208,7 @@ def table_data_ranges(uid: str, keep_streams: bool = False) -> list[tuple[bytes,
     """Every row range a table owns: items, index entries, stream records (unless ``keep_streams``:
     a deleted table's stream stays readable for a day)."""
     out = []
-    for kind in ("i", "x", "s", "e") if keep_streams else ("i", "x", "q", "s", "e", "h"):
+    for kind in ("i", "x", "s", "e", "v") if keep_streams else ("i", "x", "q", "s", "e", "h", "v"):
         start = encode((PREFIX, kind, uid))
         out.append((start, prefix_end(start)))
     return out

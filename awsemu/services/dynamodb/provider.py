@@ -8,6 +8,9 @@
     batch.py         BatchGetItem, BatchWriteItem
     transactions.py  TransactWriteItems, TransactGetItems
     partiql/         ExecuteStatement, BatchExecuteStatement, ExecuteTransaction
+    global_tables.py UpdateTable ReplicaUpdates, DescribeTable's Replicas (global tables 2019.11.21)
+    legacy_global_tables.py  Create/Describe/List/UpdateGlobalTable(Settings) (version 2017.11.29)
+    replication.py   replication groups; every write of a member copied to the others (outbox + worker)
     streams.py       stream records written in the item's batch (streams_provider.py serves the API)
     store.py         the lsm data layer every write goes through (items + indexes + stats, one batch)
     backfill.py      builds a global secondary index added by UpdateTable, in the background
@@ -36,13 +39,14 @@ import time
 from typing import Any
 
 from awsemu.services.base import CallContext, Provider
-from awsemu.services.dynamodb import batch, items, keys, reads, snapshots, streams, table_update, tables, transactions
+from awsemu.services.dynamodb import batch, global_tables, items, legacy_global_tables, keys, reads, snapshots, streams, table_update, tables, transactions
 from awsemu.services.dynamodb.backfill import IndexBuilder
 from awsemu.services.dynamodb.backups import BackupOperations, expire_system_backups, sweep_unfinished_backups
 from awsemu.services.dynamodb.contributor_insights import ContributorInsightsOperations
 from awsemu.services.dynamodb.exports import ExportOperations
 from awsemu.services.dynamodb.imports import ImportOperations
 from awsemu.services.dynamodb.point_in_time import LAG_SECONDS, ChangeLog, PointInTimeOperations
+from awsemu.services.dynamodb.replication import Replicator
 from awsemu.services.dynamodb.resource_policies import ResourcePolicyOperations
 from awsemu.services.dynamodb.partiql import execute as partiql
 from awsemu.services.dynamodb.store import TableStore
@@ -68,6 +72,7 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         # LatestRestorableDateTime trails now by this much (AWS: "typically 5 minutes").
         self.pitr_lag_seconds = float(getattr(config, "dynamodb_pitr_lag_seconds", LAG_SECONDS))
         self.store.drop_hooks += [self.on_table_drop, self.drop_policies, self.drop_contributor_insights]
+        self.replicator = Replicator(self.store)
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
         # Exports and imports: their worker threads, and the S3 provider they read and write
@@ -89,6 +94,7 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         self._sweeper = threading.Thread(target=self._sweep_loop, name="ddb-ttl-sweeper", daemon=True)
         self._sweeper.start()
         self.transfers.stopping.clear()
+        self.replicator.start()
 
     def attach(self, providers: dict[str, Provider]) -> None:
         """Called by the app once every provider is started: S3 for exports and imports, and
@@ -102,6 +108,7 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         self.transfers.stop()
         self.store.index_builds_pending = None
         self.index_builder.stop()
+        self.replicator.stop()
         if self._sweeper is not None:
             self._sweeper.join(timeout=10)
             self._sweeper = None
@@ -146,6 +153,7 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         self.store.forget()
         self.stream_writer.forget()
         self.change_log.forget()
+        self.replicator.forget()
 
     # tables -------------------------------------------------------------------------------------
 
@@ -153,16 +161,53 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         return tables.create_table(self.store, ctx, p)
 
     def describe_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        return tables.describe_table(self.store, ctx, p)
+        out = tables.describe_table(self.store, ctx, p)
+        record = tables.get_table(self.store, ctx, p.get("TableName"), describe_style=True)
+        global_tables.add_replicas(self.store, self.replicator, record, out["Table"])
+        return out
 
     def list_tables(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.list_tables(self.store, ctx, p)
 
     def update_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        return table_update.update_table(self.store, ctx, p)
+        if p.get("ReplicaUpdates") is None:
+            out = table_update.update_table(self.store, ctx, p)
+            synced = {k: v for k, v in p.items() if k in global_tables.SYNCED_UPDATE_MEMBERS}
+            if synced:
+                global_tables.sync_to_replicas(
+                    self.store, self.replicator, ctx, p.get("TableName"),
+                    lambda there: table_update.update_table(self.store, there, {"TableName": out["TableDescription"]["TableName"], **synced}))
+        else:
+            others = {k: v for k, v in p.items() if k not in ("TableName", "ReplicaUpdates")}
+            if others:
+                table_update.update_table(self.store, ctx, {"TableName": p.get("TableName"), **others})
+            return global_tables.update_replicas(self.store, self.replicator, ctx, p)
+        record = tables.get_table(self.store, ctx, p.get("TableName"), describe_style=True)
+        global_tables.add_replicas(self.store, self.replicator, record, out["TableDescription"])
+        return out
 
     def delete_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.delete_table(self.store, ctx, p)
+
+    # global tables, version 2017.11.29 ----------------------------------------------------------
+
+    def create_global_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return legacy_global_tables.create_global_table(self.store, self.replicator, ctx, p)
+
+    def describe_global_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return legacy_global_tables.describe_global_table(self.store, self.replicator, ctx, p)
+
+    def list_global_tables(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return legacy_global_tables.list_global_tables(self.store, self.replicator, ctx, p)
+
+    def update_global_table(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return legacy_global_tables.update_global_table(self.store, self.replicator, ctx, p)
+
+    def describe_global_table_settings(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return legacy_global_tables.describe_global_table_settings(self.store, self.replicator, ctx, p)
+
+    def update_global_table_settings(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
+        return legacy_global_tables.update_global_table_settings(self.store, self.replicator, ctx, p)
 
     def tag_resource(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.tag_resource(self.store, ctx, p)
@@ -174,7 +219,11 @@ class DynamoDBProvider(BackupOperations, PointInTimeOperations, ResourcePolicyOp
         return tables.list_tags_of_resource(self.store, ctx, p)
 
     def update_time_to_live(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
-        return tables.update_time_to_live(self.store, ctx, p)
+        out = tables.update_time_to_live(self.store, ctx, p)
+        global_tables.sync_to_replicas(
+            self.store, self.replicator, ctx, p.get("TableName"),
+            lambda there: tables.update_time_to_live(self.store, there, {**p, "TableName": tables.get_table(self.store, ctx, p.get("TableName")).name}))
+        return out
 
     def describe_time_to_live(self, ctx: CallContext, **p: Any) -> dict[str, Any]:
         return tables.describe_time_to_live(self.store, ctx, p)
