@@ -12,8 +12,9 @@ machine disturbs much less than throughput. Both are taken per round, each mode 
 
 Every request is the same signed GET, replayed: the signature is still verified in full each time
 (nothing caches a verification), while what is cached per key, path, resource or policy object
-(the parsed Authorization head, the canonical path, the signing key, the verdict reused for
-requests of one shape) is warm, as it is for a client reading the same objects again.
+(the parsed Authorization head and the Identity read from it, the canonical path, the signing key,
+the verdict reused for requests of one shape) is warm, as it is for a client reading the same
+objects again.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ string test; in ``sigv4`` mode one HMAC chain (the signing key is cached per day
 hash of the body; ``iam`` mode adds the policy evaluation.
 
 What is computed once and reused (none of it stands in for a per-request check): the parsed
-Authorization head and the signing key (:mod:`sigv4`), the key record and the principal's parsed
+Authorization head with its signing key and the caller's Identity (:mod:`sigv4_fast`; in the sigv4 and
+iam modes the gateway's identify step reads that same parse, :meth:`AuthGuard.identify_shared`),
+each service's resource-policy reader, the key record and the principal's parsed
 policies (the IAM provider's, dropped whenever an IAM write moves its store's generation; an
 access key's last-use note is not such a write), the :class:`PrincipalInfo` and resolved identity
 of a key record, resource policies parsed per document text, a policy's statements sifted per
@@ -61,6 +63,8 @@ from awsemu.auth.sigv4 import (
     AuthFailure,
     SignatureVerifier,
 )
+from awsemu.auth.sigv4_fast import known_identity, verify_fast
+from awsemu.auth.identity import Identity, identify
 from awsemu.services.base import ServiceError
 
 ResourcePolicyLookup = Callable[[str, str], "tuple[str | None, str] | None"]
@@ -111,6 +115,10 @@ def _principal_info(record: KeyRecord) -> PrincipalInfo:
 
 
 _NO_RESOURCE_POLICY: tuple[str | None, str] = (None, "")
+
+
+def _no_resource(arn: str) -> None:
+    return None
 _NEVER = float("-inf")
 
 
@@ -121,14 +129,17 @@ class _Caller:
     :meth:`AuthGuard._authorize`). All of it is a function of the record, or checked against the
     current policies before use, and goes with the record, which IAM replaces on every IAM write."""
 
-    __slots__ = ("record", "identities", "principal", "noted", "verdicts")
+    __slots__ = ("record", "identities", "last", "principal", "noted", "verdicts")
 
     def __init__(self, record: KeyRecord) -> None:
         self.record = record
         self.identities: dict[tuple[str, str], ResolvedIdentity] = {}
+        # (the gateway's identity, what it resolved to) last: a key's requests mostly share one
+        # region and service, and the gateway's Identity object per Authorization head.
+        self.last: tuple[Any, ResolvedIdentity | None] = (None, None)
         self.principal: PrincipalInfo | None = None
         self.noted: dict[str, float] = {}
-        self.verdicts: dict[tuple[str, Any], tuple[Any, tuple[Any, ...]]] = {}
+        self.verdicts: dict[tuple[str, Any], tuple[Any, Any, tuple[Any, ...]]] = {}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -216,6 +227,11 @@ class AuthGuard:
         self.policies_for = policies_for
         self.resource_policy = resource_policy
         self.key_used = key_used
+        # The gateway's identify step: in the verifying modes the Authorization head is parsed
+        # once, by the verifier, for both (see identify_shared); off mode parses it alone.
+        self.identify: Callable[[str | None, str], Identity] = identify if mode == "off" else self.identify_shared
+        # service -> its resource-policy reader (arn -> (document, owner) | None); see _reader.
+        self._readers: dict[str, Callable[[str], "tuple[str | None, str] | None"]] = {}
         # key id -> what is kept for its current key record (see _Caller).
         self._callers: dict[str, _Caller] = {}
         # (key id, action, resource) -> the inputs and result of a decision that read no context
@@ -230,6 +246,16 @@ class AuthGuard:
                    resource_policy_from_providers(providers), getattr(iam, "note_key_used", None))
 
     # -- the step ----------------------------------------------------------------------------
+    @staticmethod
+    def identify_shared(authorization: str | None, query_string: str) -> Identity:
+        """``identify()``, read from the verifier's parse of the Authorization head when it has
+        one: the same Identity, built once per head rather than per request."""
+        if authorization:
+            known = known_identity(authorization)
+            if known is not None:
+                return known
+        return identify(authorization, query_string)
+
     def admit(self, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
               identity: Any, source_ip: str, secure: bool) -> Any:
         """The auth step without a coroutine, for requests with no body (GET/HEAD/DELETE, most
@@ -243,7 +269,8 @@ class AuthGuard:
             return None
         if request.method not in _BODYLESS_METHODS and _streaming_member(params) is not None:
             return None
-        return self._admit(service, protocol, operation, request, params, identity, source_ip, secure, b"", None)
+        return self._admit(service, protocol, operation, request, fields, params, identity, source_ip, secure, b"",
+                           None)
 
     async def check(self, *, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
                     identity: Any, source_ip: str, secure: bool) -> Any:
@@ -258,8 +285,8 @@ class AuthGuard:
                 body = await request.body()
             else:
                 body = b""  # GET/HEAD/DELETE without a body: no receive() round trip
-            return self._admit(service, protocol, operation, request, params, identity, source_ip, secure, body,
-                               streaming)
+            return self._admit(service, protocol, operation, request, request.headers.by_name(), params, identity,
+                               source_ip, secure, body, streaming)
         except ServiceError:
             # A refused upload still has its body on the connection: read it off, or the next
             # request on this keep-alive connection would be parsed from the leftover bytes.
@@ -280,23 +307,27 @@ class AuthGuard:
                 return _resolved(identity, record)
         return identity
 
-    def _admit(self, service: str, protocol: str, operation: str, request: Any, params: dict[str, Any],
-               identity: Any, source_ip: str, secure: bool, body: bytes | None, streaming: str | None) -> Any:
+    def _admit(self, service: str, protocol: str, operation: str, request: Any, fields: Mapping[str, str],
+               params: dict[str, Any], identity: Any, source_ip: str, secure: bool, body: bytes | None,
+               streaming: str | None) -> Any:
         """Verify (sigv4, iam) and authorize (iam); ``body`` is None when ``streaming`` names the
-        streamed body member, whose hash or chunk signatures are then checked as it streams."""
-        headers = request.headers
+        streamed body member, whose hash or chunk signatures are then checked as it streams.
+        ``fields`` is ``request.headers.by_name()``."""
         query_string = request.query_string
-        if "authorization" not in headers.by_name() and "Signature=" not in query_string:  # covers X-Amz-Signature=
+        if "authorization" not in fields and "Signature=" not in query_string:  # covers X-Amz-Signature=
             if (service, operation) in UNSIGNED_OPERATIONS:
                 return identity
             if service == "s3" and self.mode == "iam":
                 return self._authorize_anonymous(service, _error_family(service, protocol), operation, params,
                                                  identity, source_ip, secure)
+        now = time.time()
+        verifier = self.verifier
         try:
-            verified = self.verifier.verify(
-                method=request.method, raw_path=request.raw_path, query_string=query_string,
-                headers=headers, body=body, service=service, host_bucket=request.host_bucket,
-            )
+            # The common request in one pass; anything else (and every failure) the full way.
+            verified = verify_fast(verifier, request.method, request.raw_path, query_string, fields, body,
+                                   service == "s3", now) or verifier.verify_full(
+                request.method, request.raw_path, query_string, request.headers, body, service, request.host_bucket,
+                now)
         except AuthFailure as failure:
             raise E.auth_error(_error_family(service, protocol), failure.kind, failure.detail, failure.fields) from None
         if streaming is not None:
@@ -307,15 +338,18 @@ class AuthGuard:
             caller = self._caller(record)
         if record.kind == "user" and self.key_used is not None:
             # IAM records a key's last use at most once a minute per service (its own rule, which
-            # it applies too); asking it again sooner would be a call per request for nothing.
-            now = time.monotonic()
-            if now - caller.noted.get(service, _NEVER) >= KEY_USED_INTERVAL:
+            # it applies too); asking it again sooner would be a call per request for nothing. A
+            # clock set back notes at once rather than after the gap.
+            if abs(now - caller.noted.get(service, _NEVER)) >= KEY_USED_INTERVAL:
                 caller.noted[service] = now
                 self.key_used(record.access_key_id, service, identity.region)
         # Immutable, and the same for every request of a key record in a region: built once.
-        resolved = caller.identities.get((identity.region, identity.signing_service))
-        if resolved is None:
-            resolved = caller.identities[(identity.region, identity.signing_service)] = _resolved(identity, record)
+        last_identity, resolved = caller.last
+        if last_identity is not identity:
+            resolved = caller.identities.get((identity.region, identity.signing_service))
+            if resolved is None:
+                resolved = caller.identities[(identity.region, identity.signing_service)] = _resolved(identity, record)
+            caller.last = (identity, resolved)
         if self.mode == "iam":
             self._authorize(service, operation, params, resolved, caller, source_ip, secure)
         return resolved
@@ -336,7 +370,20 @@ class AuthGuard:
         provider has them now: read on every request."""
         if self.resource_policy is None or resource == "*":
             return _NO_RESOURCE_POLICY
-        return self.resource_policy(service, resource) or _NO_RESOURCE_POLICY
+        reader = self._readers.get(service) or self._reader(service)
+        return reader(resource) or _NO_RESOURCE_POLICY
+
+    def _reader(self, service: str) -> Callable[[str], "tuple[str | None, str] | None"]:
+        """The reader of one service's resource policies, looked up once per service (the
+        providers live as long as the app, which builds its guard after them)."""
+        lookup = self.resource_policy
+        assert lookup is not None
+        reader_for = getattr(lookup, "reader", None)
+        reader = reader_for(service) if reader_for is not None else functools.partial(lookup, service)
+        if reader is None:
+            return _no_resource  # no provider (yet): asked again next time
+        self._readers[service] = reader
+        return reader
 
     def _authorize(self, service: str, operation: str, params: dict[str, Any], identity: ResolvedIdentity,
                    caller: "_Caller", source_ip: str, secure: bool) -> None:
@@ -356,12 +403,12 @@ class AuthGuard:
         if shape is not None:
             memo = caller.verdicts.get((identity.region, shape))
             if memo is not None and memo[0] is found:
-                lookup = self.resource_policy
-                for auth, document, owner, allowed, explicit in memo[1]:
+                reader = memo[1]
+                for auth, arn, document, owner, allowed, explicit in memo[2]:
                     # _resource_side() written out (a call per pair saved); the same document
                     # text parses to the same policy, so comparing texts suffices.
-                    document_now, owner_now = ((lookup(service, auth.resource) or _NO_RESOURCE_POLICY)
-                                               if lookup is not None and auth.resource != "*" else _NO_RESOURCE_POLICY)
+                    document_now, owner_now = (reader(arn) or _NO_RESOURCE_POLICY) if arn is not None \
+                        else _NO_RESOURCE_POLICY
                     if document_now != document or (owner_now or auth.resource_account) != owner:
                         break  # changed since: decide afresh
                     if not allowed:
@@ -380,14 +427,19 @@ class AuthGuard:
             allowed, explicit, read = self._decide(record, principal, found, _resource_policy(document), owner,
                                                    auth, source_ip, secure, identity.region)
             reusable = reusable and not read
-            verdicts.append((auth, document, owner, allowed, explicit))
+            # The resource's ARN when its provider is asked for its policy (see _resource_side).
+            arn = auth.resource if self.resource_policy is not None and auth.resource != "*" else None
+            verdicts.append((auth, arn, document, owner, allowed, explicit))
             if not allowed:
                 denied = E.access_denied(service, record.principal_arn, auth.action, auth.resource, explicit)
                 break
         if shape is not None and reusable:
             if len(caller.verdicts) > 10000:
                 caller.verdicts.clear()
-            caller.verdicts[(identity.region, shape)] = (found, tuple(verdicts))
+            reader = (self._readers.get(service) or self._reader(service)) if self.resource_policy is not None \
+                else None
+            if reader is not _no_resource:  # a provider missing now may come: nothing kept then
+                caller.verdicts[(identity.region, shape)] = (found, reader, tuple(verdicts))
         if denied is not None:
             raise denied
 
@@ -507,28 +559,39 @@ async def _hash_checked(source: AsyncIterator[bytes], expected: str, family: str
 
 # -- resource policies from the providers ---------------------------------------------------------
 
-def resource_policy_from_providers(providers: Mapping[str, Any]) -> ResourcePolicyLookup:
+def resource_policy_from_providers(providers: Mapping[str, Any]) -> "ProviderResourcePolicies":
     """(service, arn) -> (policy text | None, owner account) | None, from whatever the providers offer.
 
     A provider may expose ``resource_policy(arn)`` returning that pair; until S3 and SQS do, the
     adapters below read their stores (S3: bucket record's owner and ``policy``; SQS: the queue's
     ``Policy`` attribute, owner from the ARN).
     """
+    return ProviderResourcePolicies(providers)
 
-    # service -> (its provider, the reader of its resource policies), chosen once per provider.
-    readers: dict[str, tuple[Any, Callable[[str], "tuple[str | None, str] | None"]]] = {}
 
-    def lookup(service: str, arn: str) -> tuple[str | None, str] | None:
+class ProviderResourcePolicies:
+    """The resource-policy lookup over the providers: called as ``(service, arn)``, and gives the
+    guard each service's reader (``reader(service)``) so that a request's check is one call."""
+
+    def __init__(self, providers: Mapping[str, Any]) -> None:
+        self.providers = providers
+        # service -> (its provider, the reader of its resource policies), chosen once per provider.
+        self._readers: dict[str, tuple[Any, Callable[[str], "tuple[str | None, str] | None"]]] = {}
+
+    def reader(self, service: str) -> Callable[[str], "tuple[str | None, str] | None"] | None:
+        """arn -> (policy text | None, owner) | None for one service; None while it has no provider."""
         # A role's trust policy is the resource policy of sts:AssumeRole*; IAM holds it.
-        provider = providers.get("iam" if service == "sts" else service)
+        provider = self.providers.get("iam" if service == "sts" else service)
         if provider is None:
             return None
-        known = readers.get(service)
+        known = self._readers.get(service)
         if known is None or known[0] is not provider:
-            known = readers[service] = (provider, _policy_reader(service, provider))
-        return known[1](arn)
+            known = self._readers[service] = (provider, _policy_reader(service, provider))
+        return known[1]
 
-    return lookup
+    def __call__(self, service: str, arn: str) -> tuple[str | None, str] | None:
+        reader = self.reader(service)
+        return reader(arn) if reader is not None else None
 
 
 def _policy_reader(service: str, provider: Any) -> Callable[[str], "tuple[str | None, str] | None"]:

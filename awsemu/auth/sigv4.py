@@ -28,6 +28,9 @@ presigned URL not expired and ``X-Amz-Expires`` at most 7 days, the session toke
 credentials present and equal, the temporary credentials not expired, and a hex
 ``X-Amz-Content-SHA256`` equal to the body's hash when the body is at hand (S3 streaming bodies
 are checked by the gateway while they stream, see :mod:`awsemu.auth.chunked`).
+
+The request every SDK sends (Authorization header, ``X-Amz-Date``) has a leaner path in
+:mod:`awsemu.auth.sigv4_fast`, which falls back to this one for anything else and every failure.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 from urllib.parse import quote, unquote
 
 
@@ -111,9 +114,10 @@ class SignatureParams:
             self.signed_line = ";".join(self.signed_headers)
 
 
-@dataclass(slots=True)
-class Verified:
-    """A request whose signature checked out."""
+class Verified(NamedTuple):
+    """A request whose signature checked out. A named tuple: one is built per request, and the
+    fast path (:mod:`sigv4_fast`) builds it with ``tuple.__new__`` (one C call, no ``__init__``
+    frame)."""
 
     record: KeyRecord
     region: str
@@ -124,6 +128,7 @@ class Verified:
     signature: str = ""
     amz_date: str = ""
     scope: str = ""
+
 
 
 # -- the pieces of the canonical request -------------------------------------------------------
@@ -380,6 +385,12 @@ class SignatureVerifier:
         now: float | None = None,
     ) -> Verified:
         now = time.time() if now is None else now
+        return self.verify_full(method, raw_path, query_string, headers, body, service, host_bucket, now)
+
+    def verify_full(self, method: str, raw_path: str, query_string: str, headers: Headers, body: bytes | None,
+                    service: str, host_bucket: str | None, now: float) -> Verified:
+        """:meth:`verify` with positional arguments: every form, every error (the auth step
+        tries :func:`awsemu.auth.sigv4_fast.verify_fast` first)."""
         fields = headers.by_name()  # plain lookups by lower-case name: several per request
         authorization = fields.get("authorization")
         s3 = service == "s3"

@@ -147,7 +147,10 @@ class Gateway:
             read_body=read,
             stream=stream,
         )
-        identity = identify(headers.get("authorization"), request.query_string)
+        # The guard's identify shares the verifier's parse of the Authorization head (sigv4/iam).
+        guard = self.auth_guard
+        identity = (guard.identify if guard is not None else identify)(headers.get("authorization"),
+                                                                       request.query_string)
         form_action = None
         if service_router.needs_form_action(request, identity.signing_service):
             source = request.query_string if request.method == "GET" else (await request.body()).decode("latin-1")
