@@ -24,45 +24,29 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 import time
 
 from awsemu.services.dynamodb import keys
 from awsemu.services.dynamodb.records import TableRecord
 from awsemu.services.dynamodb.store import TableStore
+from awsemu.services.dynamodb.worker import WakeableWorker
 from awsemu.storage.lsm import DBClosedError
 
 log = logging.getLogger(__name__)
 CHUNK_ITEMS = 500
 
 
-class IndexBuilder:
+class IndexBuilder(WakeableWorker):
     """The one background thread that builds every index added by UpdateTable (woken by it)."""
 
+    thread_name = "ddb-index-builder"
+
     def __init__(self, store: TableStore) -> None:
+        super().__init__()
         self.store = store
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         # (table uid, index, when it was added) whose items are all copied, waiting out the
         # minimum CREATING time.
         self._copied: set[tuple[str, str, float]] = set()
-
-    def start(self) -> None:
-        self._stopping.clear()
-        self._wake.set()  # look for builds a restart interrupted
-        self._thread = threading.Thread(target=self._loop, name="ddb-index-builder", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

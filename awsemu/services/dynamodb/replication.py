@@ -35,6 +35,7 @@ from typing import Any
 from awsemu.services.dynamodb import keys
 from awsemu.services.dynamodb.records import TableRecord, dump_item, load_item
 from awsemu.services.dynamodb.store import Change, Item, TableStore
+from awsemu.services.dynamodb.worker import WakeableWorker
 from awsemu.storage.lsm import DBClosedError
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,13 @@ class Group:
         return cls(str(account), str(name), data["version"], data["members"], data.get("created", 0.0))
 
 
-class Replicator:
+class Replicator(WakeableWorker):
     """The commit hook writing outbox entries, the worker draining them, and the group registry."""
 
+    thread_name = "ddb-replication"
+
     def __init__(self, store: TableStore) -> None:
+        super().__init__()
         self.store = store
         self._groups: dict[tuple[str, str], Group] = {}
         self._by_uid: dict[str, Group] = {}
@@ -104,9 +108,6 @@ class Replicator:
         self._stamp_lock = threading.Lock()
         self._registry_lock = threading.RLock()
         self._applying = threading.local()  # set while this thread commits a replicated write
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         store.batch_hooks.append(self.add_entries)
         store.drop_hooks.append(self.on_table_drop)
 
@@ -289,17 +290,8 @@ class Replicator:
 
     def start(self) -> None:
         self._stopping.clear()
-        self.finish_creating()
-        self._wake.set()  # entries a crash left behind
-        self._thread = threading.Thread(target=self._loop, name="ddb-replication", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        self.finish_creating()  # replicas whose first copy a crash cut short
+        super().start()  # and outbox entries a crash left behind
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
