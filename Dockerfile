@@ -14,6 +14,10 @@ RUN python3 -m venv /opt/awsemu \
     && rm -rf /opt/awsemu/lib/python3*/site-packages/pip /opt/awsemu/lib/python3*/site-packages/pip-*
 
 FROM ${BASE}
+# Intel ISA-L computes the blob store's parity and CRC32s ~5x faster (same bytes as zfec/zlib);
+# the image still works without it where no Debian mirror is reachable during the build.
+RUN (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libisal2 \
+     && rm -rf /var/lib/apt/lists/*) >/dev/null 2>&1 || echo "libisal2 not installed: parity by zfec"
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/awsemu awsemu \
     && mkdir -p /var/lib/awsemu /etc/awsemu/init/ready.d /etc/localstack/init/ready.d \
     && chown awsemu:awsemu /var/lib/awsemu

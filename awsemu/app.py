@@ -125,6 +125,8 @@ def open_storage(data_dir: DataDir, config: Config) -> Storage:
     """Open the engines of a data dir: lsm under meta/, the blob store over drives/ (orphans swept)."""
     db = DB.open(data_dir.meta, DBOptions(durability=config.durability))
     blobs = BlobStore.open(db, data_dir.path)
+    log.info("blob store parity and CRC32: %s", "ISA-L" if blobs.parity_encoder == "isa-l"
+             else "zfec and zlib (ISA-L not found: Debian's libisal2, or AWSEMU_ISAL=0)")
     blobs.start_up_sweep()
     return Storage(data_dir.path, db, blobs)
 

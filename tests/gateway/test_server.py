@@ -41,6 +41,7 @@ def test_health_reports_version_services_data_dir_uptime(awsemu_server):
     assert body["ephemeral"] is False
     assert body["uptime_seconds"] >= 0
     assert body["blobs"]["data_shards"] == 4 and body["blobs"]["parity_shards"] == 2
+    assert body["blobs"]["parity_encoder"] == "isa-l", "install Debian's libisal2 (make system-deps does)"
     assert len(body["blobs"]["drives"]) == 6 and all(d["present"] for d in body["blobs"]["drives"])
 
 

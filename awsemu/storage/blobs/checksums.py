@@ -7,8 +7,8 @@ the GIL, so MD5 and SHA-256 of one body run on different cores).
 Values are formatted the way S3 sends them in ``x-amz-checksum-*`` headers: base64 of the
 big-endian CRC integer (4 bytes for CRC32/CRC32C, 8 for CRC64NVME) or of the SHA digest
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
-The arithmetic comes from kept libraries only: ``zlib`` (CRC32), ``awscrt.checksums`` (CRC32C,
-CRC64NVME) and ``hashlib``.
+The arithmetic comes from kept libraries only: ISA-L or ``zlib`` (CRC32, see ``isal.py``),
+``awscrt.checksums`` (CRC32C, CRC64NVME) and ``hashlib``.
 
 ``crc32c`` here is the one CRC32C function of the whole store: body checksums, and the CRC
 trailer of every shard block on write, read and scrub (``shards.block_crc``). It is
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import zlib
 from collections.abc import Iterable
 from typing import Protocol
 
 from awscrt import checksums as _crt
 
+from . import isal
 from .errors import UnsupportedChecksum
 
 #: Canonical names of the checksum algorithms S3 supports, as they appear in
@@ -93,7 +93,7 @@ def new_digest(name: str) -> Digest:
     if name == "MD5":
         return _Hash("MD5", "md5", hex_value=True)
     if name == "CRC32":
-        return _Crc(name, zlib.crc32, 4)
+        return _Crc(name, isal.crc32, 4)
     if name == "CRC32C":
         return _Crc(name, crc32c, 4)
     if name == "CRC64NVME":

@@ -22,13 +22,13 @@ def test_encoding_and_hashing_run_off_the_event_loop(
 ) -> None:
     store = make_store(stripe_bytes=64 * 1024, inline_max=1024)
     threads: set[str] = set()
-    real_encode = codec.encode
+    real_encode = codec.encode_parity  # the write path's encoder (ISA-L or zfec)
 
     def spy(*args: Any, **kw: Any) -> Any:
         threads.add(threading.current_thread().name)
         return real_encode(*args, **kw)
 
-    monkeypatch.setattr(codec, "encode", spy)
+    monkeypatch.setattr(codec, "encode_parity", spy)
     loop_thread = threading.current_thread().name
     body = bytes(range(256)) * 2000
     ref = blobio.write(store, body, checksums=["SHA256"])
