@@ -15,7 +15,8 @@ large share of that time), 256 MiB multipart upload and download (MiB/s, boto3's
 manager with its defaults), a single 64 MiB PutObject / GetObject (MiB/s, median of 3; the GET
 also with the raw client, since boto3's read of one 64 MiB body is itself near the limit), and
 the server's RSS growth during a 1 GiB multipart upload (peak minus before, sampled every 20 ms
-with psutil).
+with psutil). The 64 MiB rows are also run against a bare uvicorn app (``_s3_bare_app.py``) as
+a reference for what the HTTP stack and the clients allow on this machine.
 Targets: >= 2x moto on throughput rows, <= 1/2 moto's time on listing, RSS growth <= 64 MiB.
 
 ``AWSEMU_BENCH_SECONDS`` sets the seconds per 4 KiB row. ``AWSEMU_BENCH_S3_ROWS`` picks groups of
@@ -295,6 +296,21 @@ def measure_rss(s3: Any, bucket: str, pid: int, tmp: Path, out: dict[str, float]
     gib.unlink()
 
 
+def measure_bare_app() -> dict[str, float]:
+    """The 64 MiB rows against ``_s3_bare_app.py`` (see there)."""
+    app = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_s3_bare_app.py"))],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout is not None
+        endpoint = f"http://127.0.0.1:{app.stdout.readline().split()[1]}"
+        out: dict[str, float] = {}
+        measure_single(endpoint, client(endpoint), "bare", out)
+        return out
+    finally:
+        app.terminate()
+        app.wait()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -326,6 +342,7 @@ def main() -> None:
         finally:
             moto.terminate()
             moto.wait()
+        bare = measure_bare_app() if "single" in ROWS else {}
     rows = [
         ("PutObject 4 KiB, 1 connection", "put1", "ops/s", "higher"),
         ("PutObject 4 KiB, 8 connections", "put8", "ops/s", "higher"),
@@ -356,6 +373,18 @@ def main() -> None:
             target = ">= 2x moto"
             ratio = f"{a / m:.1f}x"
         print(f"| {label} | {a:,.2f} {unit} | {m:,.2f} {unit} | {ratio} | {target} |")
+    if bare:
+        print()
+        print("The 64 MiB rows against a bare uvicorn app in the same run with the same clients")
+        print("(bench/_s3_bare_app.py: PUT only MD5s the body on the event loop, GET serves it from memory")
+        print("without a checksum header, so boto3 validates nothing):")
+        print()
+        print("| figure | bare uvicorn app | bare app vs moto | awsemu vs bare app |")
+        print("|---|---|---|---|")
+        for label, key in (("64 MiB PutObject", "put64"), ("64 MiB GetObject", "get64"),
+                           ("64 MiB GetObject, raw HTTP client", "get64_raw")):
+            f = bare[key]
+            print(f"| {label} | {f:,.2f} MiB/s | {f / theirs[key]:.1f}x | {ours[key] / f:.0%} |")
     print()
     print("CPU during the 4 KiB rows, in cores (server process / this client process), and requests")
     print("per second of server CPU (the fairer figure when other work shares the machine):")
