@@ -376,8 +376,8 @@ def main() -> None:
     if bare:
         print()
         print("The 64 MiB rows against a bare uvicorn app in the same run with the same clients")
-        print("(bench/_s3_bare_app.py: PUT only MD5s the body on the event loop, GET serves it from memory")
-        print("without a checksum header, so boto3 validates nothing):")
+        print("(bench/_s3_bare_app.py: PUT only MD5s the body, on a thread next to the receiving; GET serves")
+        print("a body from memory with its CRC32 as S3 does, so boto3 validates it as it does ours):")
         print()
         print("| figure | bare uvicorn app | bare app vs moto | awsemu vs bare app |")
         print("|---|---|---|---|")
