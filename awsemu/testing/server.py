@@ -96,7 +96,11 @@ class ServerProcess:
                 self._tmp = None
 
     def __enter__(self) -> "ServerProcess":
-        self.start()
+        try:
+            self.start()
+        except BaseException:  # a server that never became ready leaves no process or temp dir
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,12 +23,8 @@ def doc(*statements: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "s3,sqs,dynamodb,lambda,iam,sts"})
-    try:
-        s.start()
+    with ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "s3,sqs,dynamodb,lambda,iam,sts"}) as s:
         yield s
-    finally:
-        s.close()
 
 
 def user_with_policy(server: ServerProcess, name: str, policy: str, account_key: str = "test") -> dict[str, str]:

@@ -35,12 +35,8 @@ HTTP = urllib3.PoolManager()
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"AWSEMU_AUTH": "sigv4", "AWSEMU_SERVICES": "s3,sqs,dynamodb,lambda,iam,sts"})
-    try:
-        s.start()
+    with ServerProcess(env={"AWSEMU_AUTH": "sigv4", "AWSEMU_SERVICES": "s3,sqs,dynamodb,lambda,iam,sts"}) as s:
         yield s
-    finally:
-        s.close()
 
 
 def _error_code(response: urllib3.BaseHTTPResponse) -> str | None:

@@ -111,12 +111,8 @@ def test_policy_validation(client: Any) -> None:
 
 @pytest.fixture(scope="module")
 def iam_server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "dynamodb,dynamodbstreams,iam,sts"})
-    try:
-        s.start()
+    with ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "dynamodb,dynamodbstreams,iam,sts"}) as s:
         yield s
-    finally:
-        s.close()
 
 
 def test_table_policy_grants_and_denies_in_iam_mode(iam_server: ServerProcess) -> None:

@@ -19,12 +19,8 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def iam_server() -> Iterator[ServerProcess]:
-    server = ServerProcess(env={"AWSEMU_SERVICES": "iam,sts"})
-    try:
-        server.start()
+    with ServerProcess(env={"AWSEMU_SERVICES": "iam,sts"}) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture

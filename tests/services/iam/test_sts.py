@@ -115,12 +115,8 @@ def test_decode_authorization_message_and_access_key_info(client, iam, name):
 
 @pytest.fixture(scope="module")
 def iam_mode() -> Iterator[ServerProcess]:
-    server = ServerProcess(env={"AWSEMU_SERVICES": "iam,sts", "AWSEMU_AUTH": "iam"})
-    try:
-        server.start()
+    with ServerProcess(env={"AWSEMU_SERVICES": "iam,sts", "AWSEMU_AUTH": "iam"}) as server:
         yield server
-    finally:
-        server.close()
 
 
 def test_trust_policy_and_session_policy_in_iam_mode(iam_mode):

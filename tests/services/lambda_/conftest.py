@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator
 import pytest
 from botocore.config import Config as BotoConfig
 
+from awsemu.testing.server import ServerProcess
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from lambda_helpers import ROLE, python_zip  # noqa: E402
@@ -57,3 +59,10 @@ def create(lam: Any, fname: str) -> Callable[..., dict[str, Any]]:
         return lam.create_function(**params)  # type: ignore[no-any-return]
 
     return factory
+
+
+@pytest.fixture(scope="module")
+def iam_server() -> Iterator[ServerProcess]:
+    """A server of its own in iam mode, one per test module (for resource-policy and auth tests)."""
+    with ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "lambda,iam,sts"}) as server:
+        yield server

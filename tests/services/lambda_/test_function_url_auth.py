@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -130,16 +129,6 @@ def test_aws_iam_url_requires_a_valid_signature(lam: Any, create: Any, fname: st
 
 A = "000000000000"
 B = "111111111111"  # a 12-digit key id is the root of that account (secret "test")
-
-
-@pytest.fixture(scope="module")
-def iam_server() -> Iterator[ServerProcess]:
-    server = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "lambda,iam,sts"})
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
 
 
 def _user(endpoint: str, name: str, actions: list[str], account_key: str = "test") -> tuple[str, str]:

@@ -135,16 +135,6 @@ def test_deleting_a_layer_version_deletes_its_policy(lam: Any) -> None:
     lam.delete_layer_version(LayerName=name, VersionNumber=second["Version"])
 
 
-@pytest.fixture(scope="module")
-def iam_server() -> Iterator[ServerProcess]:
-    server = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "lambda,iam,sts"})
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
-
-
 def test_layer_policy_lets_another_account_use_the_layer_in_iam_mode(iam_server: ServerProcess) -> None:
     endpoint = iam_server.endpoint
     owner = make_client(endpoint, "lambda")

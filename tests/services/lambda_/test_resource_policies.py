@@ -4,7 +4,7 @@ and GetPolicy work on, per function, version or alias."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -131,16 +131,6 @@ def test_resource_policy_checks(lam: Any, create: Any, fname: str) -> None:
         lam.get_resource_policy(ResourceArn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fname}-none")
     assert error_of(no_function) == (
         "ResourceNotFoundException", f"Function not found: arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fname}-none", 404)
-
-
-@pytest.fixture(scope="module")
-def iam_server() -> Iterator[ServerProcess]:
-    server = ServerProcess(env={"AWSEMU_AUTH": "iam", "AWSEMU_SERVICES": "lambda,iam,sts"})
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
 
 
 def test_put_resource_policy_grants_another_account_in_iam_mode(iam_server: ServerProcess) -> None:
