@@ -42,27 +42,19 @@ when a statement reads one (:class:`DeferredContext`).
 from __future__ import annotations
 
 import functools
-import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from awsemu.auth import errors as E
-from awsemu.auth.chunked import AwsChunkedVerifier, ChunkEventVerifier, ChunkSignatureChain, ChunkSignatureError
 from awsemu.auth.credentials import CredentialStore, KeyRecord
 from awsemu.services.iam.policy import AuthzRequest, Policy, PrincipalInfo, evaluate, parse_policy
 from awsemu.services.iam.policy.evaluate import verdict
 from awsemu.auth.actions import authorizations
 from awsemu.auth.request_shape import request_shape
 from awsemu.services.iam.policy.parse import RESOURCE, MalformedPolicy
-from awsemu.auth.sigv4 import (
-    STREAMING_SIGNED,
-    STREAMING_SIGNED_TRAILER,
-    STREAMING_MARKERS,
-    UNSIGNED_PAYLOAD,
-    AuthFailure,
-    SignatureVerifier,
-)
+from awsemu.auth.sigv4 import AuthFailure, SignatureVerifier
+from awsemu.auth.streamed_body import check_streamed_body, streaming_member
 from awsemu.auth.sigv4_fast import known_identity, verify_fast
 from awsemu.auth.identity import Identity, identify
 from awsemu.services.base import ServiceError
@@ -267,7 +259,7 @@ class AuthGuard:
         fields = request.headers.by_name()
         if "content-length" in fields or "transfer-encoding" in fields:
             return None
-        if request.method not in _BODYLESS_METHODS and _streaming_member(params) is not None:
+        if request.method not in _BODYLESS_METHODS and streaming_member(params) is not None:
             return None
         return self._admit(service, protocol, operation, request, fields, params, identity, source_ip, secure, b"",
                            None)
@@ -277,7 +269,7 @@ class AuthGuard:
         """Returns the identity the provider should see; raises the service's ServiceError."""
         if self.mode == "off":
             return self._identified(identity)
-        streaming = _streaming_member(params)
+        streaming = streaming_member(params)
         try:
             if streaming is not None:
                 body = None
@@ -331,7 +323,7 @@ class AuthGuard:
         except AuthFailure as failure:
             raise E.auth_error(_error_family(service, protocol), failure.kind, failure.detail, failure.fields) from None
         if streaming is not None:
-            _wrap_stream(params, streaming, verified, _error_family(service, protocol))
+            check_streamed_body(params, streaming, verified, _error_family(service, protocol))
         record = verified.record
         caller = self._callers.get(record.access_key_id)
         if caller is None or caller.record is not record:
@@ -487,74 +479,6 @@ class AuthGuard:
             if not decision.allowed:
                 raise E.auth_error(family, E.MISSING_AUTH)
         return identity
-
-
-# -- streaming bodies ----------------------------------------------------------------------------
-
-# Parameter types that are never a streamed body (most parameters): no attribute probing for them.
-_PLAIN_TYPES = (str, bytes, int, float, bool, dict, list, type(None))
-
-
-def _streaming_member(params: dict[str, Any]) -> str | None:
-    for name, value in params.items():
-        if isinstance(value, _PLAIN_TYPES):
-            continue
-        if hasattr(value, "__anext__") or hasattr(value, "__aiter__"):
-            return name
-    return None
-
-
-def _wrap_stream(params: dict[str, Any], member: str, verified: Any, family: str) -> None:
-    source: AsyncIterator[bytes] = params[member]
-    payload = verified.payload_hash
-    if payload in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
-        chain = ChunkSignatureChain(verified.signing_key, verified.amz_date, verified.scope, verified.signature)
-        trailer = payload == STREAMING_SIGNED_TRAILER
-        if hasattr(source, "observer"):
-            # The gateway already decodes aws-chunked (protocol/awschunked.DecodedBody): observe its
-            # events rather than parse the framing twice. Errors surface as the service's error.
-            source.observer = _raising_as(family, ChunkEventVerifier(chain, trailer))
-        else:
-            params[member] = _chunk_checked(source, AwsChunkedVerifier(chain, trailer=trailer), family)
-    elif payload and payload != UNSIGNED_PAYLOAD and payload not in STREAMING_MARKERS:
-        params[member] = _hash_checked(source, payload, family)
-
-
-def _raising_as(family: str, observer: ChunkEventVerifier) -> Callable[[Any], None]:
-    def observe(event: Any) -> None:
-        try:
-            observer(event)
-        except ChunkSignatureError:
-            raise E.auth_error(family, E.BAD_SIGNATURE) from None
-
-    return observe
-
-
-async def _chunk_checked(source: AsyncIterator[bytes], verifier: AwsChunkedVerifier, family: str) -> AsyncIterator[bytes]:
-    try:
-        async for piece in source:
-            out = verifier.feed(piece)
-            if out:
-                yield out
-        verifier.finish()
-    except ChunkSignatureError:
-        raise E.auth_error(family, E.BAD_SIGNATURE) from None
-
-
-async def _hash_checked(source: AsyncIterator[bytes], expected: str, family: str) -> AsyncIterator[bytes]:
-    """Pass the body through, holding back the last piece until the whole body's hash is known."""
-    digest = hashlib.sha256()
-    held: bytes | None = None
-    async for piece in source:
-        digest.update(piece)
-        if held is not None:
-            yield held
-        held = piece
-    if digest.hexdigest() != expected:
-        raise E.auth_error(family, E.CONTENT_SHA_MISMATCH, fields={
-            "ClientComputedContentSHA256": expected, "S3ComputedContentSHA256": digest.hexdigest()})
-    if held is not None:
-        yield held
 
 
 # -- resource policies from the providers ---------------------------------------------------------
