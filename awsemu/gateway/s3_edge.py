@@ -58,8 +58,9 @@ async def before_operation(
     is_bucket_path = request.host_bucket is not None or request.raw_path.rstrip("/").count("/") <= 1
     if request.method == "POST" and bucket and is_bucket_path and content_type.startswith("multipart/form-data"):
         assert request.stream is not None
-        status, headers, body = await provider.post_object(make_context("PostObject"), bucket, content_type,
-                                                           request.stream())
+        status, headers, body = await provider.post_object(
+            make_context("PostObject"), bucket, content_type, request.stream(),
+            request.headers.get("x-amz-expected-bucket-owner"), request.headers.get("x-amz-request-payer"))
         return WireResponse(status, [*headers.items(), *ids], body)
     return None
 

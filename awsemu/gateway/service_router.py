@@ -23,11 +23,14 @@ TARGET_PREFIXES: dict[str, tuple[str, str]] = {
 # Lambda's REST API lives under dated prefixes such as /2015-03-31/functions.
 _LAMBDA_PATH = re.compile(r"^/20\d\d-\d\d-\d\d/")
 
-# Host forms of virtual-hosted S3: <bucket>.s3.<anything> and <bucket>.localhost[:port].
-_S3_VHOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3[.\-](?:[a-z0-9\-]+\.)*[a-z0-9\-]+(?::\d+)?$")
-_LOCALHOST_VHOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.localhost(?::\d+)?$")
-# Hosts that name the S3 endpoint itself, not a bucket (s3.amazonaws.com, s3.us-east-1.amazonaws.com).
-_S3_ENDPOINT_LABELS = {"s3"}
+# Virtual-hosted S3 (see :func:`host_bucket`). An S3 endpoint label: ``s3``, ``s3-<region>``,
+# ``s3-external-1``, ``s3-accelerate``, ``s3-fips``, ``s3-website[-<region>]`` and their combinations,
+# and directory buckets' ``s3express-<zone id>``.
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
+_S3_LABEL = re.compile(
+    rf"s3(?:-(?:accelerate|fips|website|external-1|accesspoint|object-lambda|outposts|{_REGION}))*"
+    r"|s3express-[a-z0-9]+(?:-[a-z0-9]+)*")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]*")
 
 
 # Lambda function URLs: <32-char url id>.lambda-url.<region>.<anything> (on.aws, localhost, ...).
@@ -65,14 +68,36 @@ def function_url_route(host: str) -> Route | None:
     return FUNCTION_URL_ROUTE if _FUNCTION_URL_HOST.match(host.lower()) else None
 
 
+@functools.lru_cache(maxsize=1024)
 def host_bucket(host: str) -> str | None:
-    """The bucket named by a virtual-hosted S3 Host header, or None for path-style hosts."""
-    host = host.lower()
-    m = _LOCALHOST_VHOST.match(host) or _S3_VHOST.match(host)
-    if not m:
-        return None
-    bucket = m.group("bucket")
-    return None if bucket in _S3_ENDPOINT_LABELS else bucket
+    """The bucket named by a virtual-hosted S3 Host header, or None for path-style hosts.
+
+    AWS's forms come first: ``<bucket>.<s3 label>.<anything>`` where the S3 label is ``s3``,
+    ``s3-<region>``, ``s3-accelerate``, ``s3-website-<region>`` ... (so ``<bucket>.s3.<region>.…``,
+    ``<bucket>.s3.dualstack.<region>.…`` and ``<bucket>.s3.localhost.localstack.cloud`` too). The
+    last such label splits, since a dotted bucket name may itself hold one
+    (``logs.s3.x.s3.amazonaws.com`` is bucket ``logs.s3.x``). Only a host with no S3 label is read
+    as ``<bucket>.localhost``. A host whose first label is the S3 label (``s3.amazonaws.com``,
+    ``s3.us-east-1.amazonaws.com``, ``s3.localhost``) names the endpoint: path-style, and so does a
+    Lambda function URL host. Cached: a client sends the same few hosts.
+    """
+    name = host.lower()
+    head, colon, port = name.rpartition(":")
+    if colon and port.isdigit():
+        name = head
+    if ".lambda-url." in name and _FUNCTION_URL_HOST.match(name):
+        return None  # a Lambda function URL (the gateway serves those before routing)
+    labels = name.split(".")
+    # the bucket needs at least one label before the S3 label, the endpoint one after it
+    for at in range(len(labels) - 2, 0, -1):
+        if labels[at].startswith("s3") and _S3_LABEL.fullmatch(labels[at]):
+            bucket = ".".join(labels[:at])
+            return bucket if _BUCKET.fullmatch(bucket) else None
+    if len(labels) >= 2 and labels[-1] == "localhost":
+        bucket = ".".join(labels[:-1])
+        if _BUCKET.fullmatch(bucket) and not _S3_LABEL.fullmatch(bucket):  # s3.localhost is the endpoint
+            return bucket
+    return None
 
 
 def _from_signing_service(signing: str, request: WireRequest) -> Route | None:

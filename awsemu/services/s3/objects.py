@@ -179,10 +179,16 @@ class ObjectsMixin:
 
     # --- POST Object (browser form upload; called by the gateway, see post_object.py) -----------
 
-    async def post_object(self, ctx: CallContext, bucket_name: str, content_type: str | None,
-                          body: Any) -> tuple[int, dict[str, str], bytes]:
-        """Store the ``file`` field of a form upload; returns (status, headers, body) to answer."""
+    async def post_object(self, ctx: CallContext, bucket_name: str, content_type: str | None, body: Any,
+                          expected_bucket_owner: str | None = None, request_payer: str | None = None
+                          ) -> tuple[int, dict[str, str], bytes]:
+        """Store the ``file`` field of a form upload; returns (status, headers, body) to answer.
+
+        ``expected_bucket_owner`` and ``request_payer`` are the request's ``x-amz-expected-bucket-owner``
+        and ``x-amz-request-payer`` headers; form fields of those names count too (request_checks.py).
+        """
         from awsemu.services.s3 import post_object as form
+        from awsemu.services.s3.request_checks import check_form_upload
 
         try:
             bucket = await self._in_thread(self._bucket, bucket_name)
@@ -211,6 +217,11 @@ class ObjectsMixin:
             key = key.replace("${filename}", filename or "")
             check_key(key)
             length_range = form.check_policy(lowered.get("policy"), fields, bucket.name)
+            ctx = form.form_requester(ctx, lowered)  # from here on the caller is the form's signer
+            charged = await self._in_thread(
+                check_form_upload, self.store, ctx, bucket.name,
+                (expected_bucket_owner, lowered.get("x-amz-expected-bucket-owner")),
+                (request_payer, lowered.get("x-amz-request-payer")))
             p: dict[str, Any] = {
                 "ContentType": lowered.get("content-type") or file_type, "CacheControl": lowered.get("cache-control"),
                 "ContentDisposition": lowered.get("content-disposition"),
@@ -249,6 +260,8 @@ class ObjectsMixin:
         status, headers, out = form.success_response(fields, ctx.endpoint, bucket.name, key, rec.etag)
         if bucket.versioning:
             headers["x-amz-version-id"] = rec.version_id
+        if charged:
+            headers["x-amz-request-charged"] = "requester"
         return status, headers, out
 
     # --- GetObject / HeadObject ----------------------------------------------------------------

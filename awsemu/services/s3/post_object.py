@@ -8,19 +8,27 @@ with bucket, key and etag in the query) or ``success_action_status`` (204 defaul
 201 with a ``PostResponse`` document). Reference: S3 API "Browser-Based Uploads Using POST" and
 "Creating a POST Policy".
 
-The gateway owns HTTP: it hands ``S3Provider.post_object`` the bucket, the Content-Type and the
-body stream, and writes the returned ``(status, headers, body)``.
+The gateway owns HTTP: it hands ``S3Provider.post_object`` the bucket, the Content-Type, the body
+stream and the two headers S3 checks before any object operation (``x-amz-expected-bucket-owner``,
+``x-amz-request-payer``; request_checks.py), and writes the returned ``(status, headers, body)``.
+
+Who uploads: a browser's request carries no Authorization header; the form's credential
+(``x-amz-credential``, or SigV2's ``AWSAccessKeyId``) names the key that signed the policy, and its
+account is the requester (:func:`form_requester`): the one Requester Pays charges and the owner of
+the new object, as for PutObject.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 from urllib.parse import urlencode
 
+from awsemu.services.base import DEFAULT_ACCOUNT, CallContext
 from awsemu.services.s3.errors import AccessDenied, InvalidArgument, MalformedPOSTRequest, S3Error
 
 MAX_FIELD = 20 * 1024
@@ -111,6 +119,32 @@ def boundary_of(content_type: str | None) -> str:
     if m is None:
         raise MalformedPOSTRequest()
     return m.group(1)
+
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def form_requester(ctx: CallContext, fields: dict[str, str]) -> CallContext:
+    """The caller of a form upload (``fields`` keyed in lower case): when the HTTP request itself
+    is unsigned, as a browser's is, the account of the form's credential; else ``ctx``.
+
+    The account of a key follows DESIGN.md "Identity and accounts": a 12-digit access key id is
+    the account, any other key the default account.
+    """
+    if ctx.access_key_id:
+        return ctx
+    credential = fields.get("x-amz-credential")
+    if credential:
+        key, _, scope = credential.partition("/")
+        parts = scope.split("/")
+        region = parts[1] if len(parts) >= 4 and parts[1] else ctx.region
+    else:
+        key, region = fields.get("awsaccesskeyid", ""), ctx.region
+    if not key:
+        return ctx
+    account = key if _ACCOUNT_ID.fullmatch(key) else DEFAULT_ACCOUNT
+    return dataclasses.replace(ctx, account_id=account, access_key_id=key, region=region,
+                               principal_arn=f"arn:aws:iam::{account}:root", user_id=account)
 
 
 def _policy_failed(condition: Any) -> S3Error:

@@ -15,6 +15,12 @@ requester, a request from another account must carry ``x-amz-request-payer: requ
 ``x-amz-request-charged: requester`` (``RequestCharged``). The bucket owner pays for its own
 requests and needs no header. This applies to the operations whose input has ``RequestPayer``
 (object reads and writes, listings, multipart, copies, for which the source bucket counts too).
+
+Browser form uploads (POST Object) are no model operation and do not pass through :func:`checked`;
+the provider calls :func:`check_form_upload` once the form's fields are read. The values come from
+the headers (the user guides name ``x-amz-expected-bucket-owner`` for every object operation and
+``x-amz-request-payer`` for POST requests) or from form fields of the same names (POST Object's rule
+that what PUT takes as a header POST takes as a field).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
 from awsemu.services.base import CallContext
@@ -103,6 +109,20 @@ def check(store: S3Store, ctx: CallContext, params: dict[str, Any], requester_pa
     if source is not None and source != bucket:
         charged = _pays(store, source, ctx, params) or charged
     return charged
+
+
+def check_form_upload(store: S3Store, ctx: CallContext, bucket: str, expected_owners: Iterable[str | None],
+                      request_payers: Iterable[str | None]) -> bool:
+    """The checks of a POST Object upload to ``bucket`` by ``ctx``'s account; True when charged.
+
+    Every expected owner given (header, form field) must own the bucket; one ``requester`` among
+    the payer values (header or form field) is the requester's agreement to pay.
+    """
+    for expected in expected_owners:
+        if expected is not None:
+            check(store, ctx, {"Bucket": bucket, "ExpectedBucketOwner": expected}, False)
+    payer = "requester" if "requester" in request_payers else None
+    return check(store, ctx, {"Bucket": bucket, "RequestPayer": payer}, True)
 
 
 def checked(store: S3Store, operation: str, handler: Callable[..., Any]) -> Callable[..., Any]:
