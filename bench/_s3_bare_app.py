@@ -7,7 +7,9 @@ that a streaming server does not pay); GET answers a 64 MiB random body made at 
 held in memory, in 1 MiB pieces, with its CRC32 when the client asks (``x-amz-checksum-mode:
 ENABLED``, which boto3 sends by default, as S3 does for an object uploaded with a CRC32). The same boto3 and raw clients as the real
 rows measure it in the same run (``bench/s3.py`` prints it): about the most any Python S3 server
-on this stack can do on this machine with these clients.
+on this stack can do on this machine with these clients. Multipart uploads get the least answers
+boto3's transfer manager accepts: an UploadId, each part treated as a PUT, and a completion
+document.
 """
 
 import asyncio
@@ -29,6 +31,17 @@ CRC32 = base64.b64encode(zlib.crc32(stored["body"]).to_bytes(4, "big"))
 
 async def app(scope, receive, send):  # noqa: ANN001, ANN201 - a bare ASGI callable
     if scope["type"] != "http":
+        return
+    query = scope.get("query_string", b"")
+    if scope["method"] == "POST":  # CreateMultipartUpload (?uploads) or CompleteMultipartUpload
+        while (await receive()).get("more_body"):
+            pass
+        if query.startswith(b"uploads"):
+            xml = b"<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>"
+        else:
+            xml = b"<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>\"0-1\"</ETag></CompleteMultipartUploadResult>"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/xml")]})
+        await send({"type": "http.response.body", "body": xml})
         return
     if scope["method"] == "PUT":
         digest, todo = hashlib.md5(), queue.SimpleQueue()

@@ -15,7 +15,7 @@ large share of that time), 256 MiB multipart upload and download (MiB/s, boto3's
 manager with its defaults), a single 64 MiB PutObject / GetObject (MiB/s, median of 3; the GET
 also with the raw client, since boto3's read of one 64 MiB body is itself near the limit), and
 the server's RSS growth during a 1 GiB multipart upload (peak minus before, sampled every 20 ms
-with psutil). The 64 MiB rows are also run against a bare uvicorn app (``_s3_bare_app.py``) as
+with psutil). The 64 MiB and multipart upload rows are also run against a bare uvicorn app (``_s3_bare_app.py``) as
 a reference for what the HTTP stack and the clients allow on this machine.
 Targets: >= 2x moto on throughput rows, <= 1/2 moto's time on listing, RSS growth <= 64 MiB.
 
@@ -231,7 +231,7 @@ def measure_listing(endpoint: str, s3: Any, out: dict[str, float]) -> None:
     assert listed == 10_000, listed
 
 
-def measure_multipart(s3: Any, bucket: str, tmp: Path, out: dict[str, float]) -> None:
+def measure_multipart(s3: Any, bucket: str, tmp: Path, out: dict[str, float], download: bool = True) -> None:
     big = tmp / "256m.bin"
     with open(big, "wb") as f:
         for _ in range(256):
@@ -240,6 +240,9 @@ def measure_multipart(s3: Any, bucket: str, tmp: Path, out: dict[str, float]) ->
     started = time.perf_counter()
     s3.upload_file(str(big), bucket, "big", Config=config)
     out["mpu_up"] = 256 / (time.perf_counter() - started)
+    if not download:
+        big.unlink()
+        return
     started = time.perf_counter()
     s3.download_file(bucket, "big", str(tmp / "256m.out"), Config=config)
     out["mpu_down"] = 256 / (time.perf_counter() - started)
@@ -296,15 +299,19 @@ def measure_rss(s3: Any, bucket: str, pid: int, tmp: Path, out: dict[str, float]
     gib.unlink()
 
 
-def measure_bare_app() -> dict[str, float]:
-    """The 64 MiB rows against ``_s3_bare_app.py`` (see there)."""
+def measure_bare_app(tmp: Path) -> dict[str, float]:
+    """The 64 MiB and multipart upload rows against ``_s3_bare_app.py`` (see there)."""
     app = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_s3_bare_app.py"))],
                            stdout=subprocess.PIPE, text=True)
     try:
         assert app.stdout is not None
         endpoint = f"http://127.0.0.1:{app.stdout.readline().split()[1]}"
         out: dict[str, float] = {}
-        measure_single(endpoint, client(endpoint), "bare", out)
+        s3 = client(endpoint)
+        if "single" in ROWS:
+            measure_single(endpoint, s3, "bare", out)
+        if "multipart" in ROWS:
+            measure_multipart(s3, "bare", tmp, out, download=False)
         return out
     finally:
         app.terminate()
@@ -342,7 +349,7 @@ def main() -> None:
         finally:
             moto.terminate()
             moto.wait()
-        bare = measure_bare_app() if "single" in ROWS else {}
+        bare = measure_bare_app(Path(tmp)) if ROWS & {"single", "multipart"} else {}
     rows = [
         ("PutObject 4 KiB, 1 connection", "put1", "ops/s", "higher"),
         ("PutObject 4 KiB, 8 connections", "put8", "ops/s", "higher"),
@@ -375,14 +382,16 @@ def main() -> None:
         print(f"| {label} | {a:,.2f} {unit} | {m:,.2f} {unit} | {ratio} | {target} |")
     if bare:
         print()
-        print("The 64 MiB rows against a bare uvicorn app in the same run with the same clients")
+        print("The large-body rows against a bare uvicorn app in the same run with the same clients")
         print("(bench/_s3_bare_app.py: PUT only MD5s the body, on a thread next to the receiving; GET serves")
         print("a body from memory with its CRC32 as S3 does, so boto3 validates it as it does ours):")
         print()
         print("| figure | bare uvicorn app | bare app vs moto | awsemu vs bare app |")
         print("|---|---|---|---|")
-        for label, key in (("64 MiB PutObject", "put64"), ("64 MiB GetObject", "get64"),
-                           ("64 MiB GetObject, raw HTTP client", "get64_raw")):
+        for label, key in (("256 MiB multipart upload", "mpu_up"), ("64 MiB PutObject", "put64"),
+                           ("64 MiB GetObject", "get64"), ("64 MiB GetObject, raw HTTP client", "get64_raw")):
+            if key not in bare:
+                continue
             f = bare[key]
             print(f"| {label} | {f:,.2f} MiB/s | {f / theirs[key]:.1f}x | {ours[key] / f:.0%} |")
     print()
