@@ -39,8 +39,10 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
 
 
 def test_restore_in_progress_done_expired_across_restart(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data", env={"AWSEMU_S3_RESTORE_SECONDS": "1",
-                                                   "AWSEMU_S3_RESTORE_DAY_SECONDS": "2"})
+    # Windows wide enough for a loaded CI machine: 2 s "ongoing" covers the checks before the
+    # SIGKILL, a 6 s restored copy covers the restart (a 2 s copy expired during a slow restart).
+    server = ServerProcess(tmp_path / "data", env={"AWSEMU_S3_RESTORE_SECONDS": "2",
+                                                   "AWSEMU_S3_RESTORE_DAY_SECONDS": "6"})
     try:
         endpoint = server.start()
         s3, sqs = client_for(endpoint), client_for(endpoint, "sqs")
@@ -77,7 +79,7 @@ def test_restore_in_progress_done_expired_across_restart(tmp_path: Path) -> None
         assert listed["RestoreStatus"]["IsRestoreInProgress"] is False
 
         # the copy expires: archived again, no header, readable only after a new restore
-        assert _wait(lambda: "Restore" not in s3.head_object(Bucket="cold", Key="k"))
+        assert _wait(lambda: "Restore" not in s3.head_object(Bucket="cold", Key="k"), timeout=20.0)
         with pytest.raises(ClientError) as exc:
             s3.get_object(Bucket="cold", Key="k")
         assert error_of(exc) == ("InvalidObjectState", NOT_VALID, 403)
