@@ -53,7 +53,7 @@ from awsemu.services.iam.policy.evaluate import verdict
 from awsemu.auth.actions import authorizations
 from awsemu.auth.request_shape import request_shape
 from awsemu.services.iam.policy.parse import RESOURCE, MalformedPolicy
-from awsemu.auth.sigv4 import AuthFailure, SignatureVerifier
+from awsemu.auth.sigv4 import AuthFailure, SignatureVerifier, Verified
 from awsemu.auth.streamed_body import check_streamed_body, streaming_member
 from awsemu.auth.sigv4_fast import known_identity, verify_fast
 from awsemu.auth.identity import Identity, identify
@@ -351,6 +351,33 @@ class AuthGuard:
             self._callers.clear()
         caller = self._callers[record.access_key_id] = _Caller(record)
         return caller
+
+    def admit_verified(self, verified: Verified, service: str, operation: str, params: dict[str, Any],
+                       region: str, source_ip: str, secure: bool) -> ResolvedIdentity:
+        """The step's rest for a signature verified outside a request's headers (an S3 form's,
+        :mod:`awsemu.auth.post_form`): the key's use noted, the operation authorized in iam mode."""
+        record = verified.record
+        caller = self._callers.get(record.access_key_id)
+        if caller is None or caller.record is not record:
+            caller = self._caller(record)
+        now = time.time()
+        if record.kind == "user" and self.key_used is not None \
+                and abs(now - caller.noted.get(service, _NEVER)) >= KEY_USED_INTERVAL:
+            caller.noted[service] = now
+            self.key_used(record.access_key_id, service, region)
+        resolved = ResolvedIdentity(record.access_key_id, record.account_id, region, verified.signing_service,
+                                    record.principal_arn, record.user_id, record)
+        if self.mode == "iam":
+            self._authorize(service, operation, params, resolved, caller, source_ip, secure)
+        return resolved
+
+    def admit_unsigned(self, service: str, operation: str, params: dict[str, Any], identity: Any, source_ip: str,
+                       secure: bool) -> Any:
+        """An unsigned S3 request, as :meth:`_admit` treats one: in iam mode allowed where the
+        bucket policy allows anyone; in sigv4 mode refused (AccessDenied)."""
+        if self.mode != "iam":
+            raise E.auth_error(service, E.MISSING_AUTH)
+        return self._authorize_anonymous(service, service, operation, params, identity, source_ip, secure)
 
     # -- iam mode ----------------------------------------------------------------------------
     def _context(self, record: KeyRecord | None, source_ip: str, secure: bool, region: str,

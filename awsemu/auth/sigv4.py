@@ -505,6 +505,29 @@ class SignatureVerifier:
             raise AuthFailure(E.EXPIRED_TOKEN)
         return record
 
+    # -- S3 browser forms (POST Object) -------------------------------------------------------
+    def verify_post_policy(self, access_key_id: str, signature: str, policy: str, token: str, now: float,
+                           scope: tuple[str, str, str] | None) -> Verified:
+        """A form's signature: what it signs is its base64 ``policy`` field exactly as sent (S3
+        "Authenticating Requests: Browser-Based Uploads Using POST"). SigV4 (``scope`` = date,
+        region and service of ``x-amz-credential``): hex HMAC-SHA256 under the scope's signing
+        key; SigV2 (``scope`` None): base64 HMAC-SHA1 under the secret."""
+        record = self._record(access_key_id, token, now)
+        if scope is None:
+            key, expected = b"", self.v2_sign(record.secret_access_key, policy)
+        else:
+            key = signing_key(record.secret_access_key, *scope)
+            expected = sign(key, policy)
+        # As bytes: compare_digest refuses str with non-ASCII characters, which a form may carry.
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8")):
+            raise AuthFailure(E.BAD_SIGNATURE, "", {"AWSAccessKeyId": access_key_id, "StringToSign": policy,
+                                                    "SignatureProvided": signature,
+                                                    "StringToSignBytes": _bytes_hex(policy)})
+        if scope is None:
+            return Verified(record, "us-east-1", "s3", 2, UNSIGNED_PAYLOAD)
+        return Verified(record, scope[1], scope[2], 4, UNSIGNED_PAYLOAD, key, signature, "",
+                        f"{scope[0]}/{scope[1]}/{scope[2]}/aws4_request")
+
     # -- S3 SigV2 ----------------------------------------------------------------------------
     @staticmethod
     def v2_string_to_sign(method: str, raw_path: str, query_string: str, headers: Any,

@@ -206,6 +206,7 @@ class Gateway:
                     request, self.providers.get("s3"),
                     lambda name: self._context(route, name, identity, scope, request, request_id),
                     codec.base_headers(request_id),  # type: ignore[attr-defined]
+                    self.auth_guard,
                 )
                 if answer is not None:
                     return answer, "PostObject" if request.method == "POST" else "Preflight"

@@ -20,7 +20,7 @@ import asyncio
 import time
 from typing import Any, AsyncIterator, Callable
 
-from awsemu.services.base import CallContext, runs_inline
+from awsemu.services.base import CallContext, ServiceError, runs_inline
 from awsemu.services.s3 import checksums as ck
 from awsemu.services.s3.archive import ARCHIVED, check_readable
 from awsemu.services.s3.conditionals import check_read, check_write, parse_range
@@ -180,12 +180,16 @@ class ObjectsMixin:
     # --- POST Object (browser form upload; called by the gateway, see post_object.py) -----------
 
     async def post_object(self, ctx: CallContext, bucket_name: str, content_type: str | None, body: Any,
-                          expected_bucket_owner: str | None = None, request_payer: str | None = None
+                          expected_bucket_owner: str | None = None, request_payer: str | None = None,
+                          verify_form: Callable[[dict[str, str], str, str], CallContext] | None = None,
                           ) -> tuple[int, dict[str, str], bytes]:
         """Store the ``file`` field of a form upload; returns (status, headers, body) to answer.
 
         ``expected_bucket_owner`` and ``request_payer`` are the request's ``x-amz-expected-bucket-owner``
         and ``x-amz-request-payer`` headers; form fields of those names count too (request_checks.py).
+        ``verify_form(fields, bucket, key)``, given by the gateway when signatures are checked,
+        verifies the form's signature and authorizes the upload, returning the uploader's context
+        or raising the S3 error; without it the form's credential only names the requester.
         """
         from awsemu.services.s3 import post_object as form
         from awsemu.services.s3.request_checks import check_form_upload
@@ -216,8 +220,9 @@ class ObjectsMixin:
                                            fields={"ArgumentName": "key", "ArgumentValue": ""})
             key = key.replace("${filename}", filename or "")
             check_key(key)
+            # Authentication first: a form that does not check out learns nothing from its policy.
+            ctx = verify_form(lowered, bucket.name, key) if verify_form is not None else form.form_requester(ctx, lowered)
             length_range = form.check_policy(lowered.get("policy"), fields, bucket.name)
-            ctx = form.form_requester(ctx, lowered)  # from here on the caller is the form's signer
             charged = await self._in_thread(
                 check_form_upload, self.store, ctx, bucket.name,
                 (expected_bucket_owner, lowered.get("x-amz-expected-bucket-owner")),
@@ -231,7 +236,7 @@ class ObjectsMixin:
                 "Metadata": {k[len("x-amz-meta-"):]: v for k, v in lowered.items() if k.startswith("x-amz-meta-")},
             }
             attrs = await self._in_thread(self._new_version_attrs, ctx, bucket, p)
-        except S3Error:
+        except ServiceError:  # S3's own, or the form's auth refusal
             await drain(body)
             raise
 

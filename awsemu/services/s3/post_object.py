@@ -15,7 +15,11 @@ stream and the two headers S3 checks before any object operation (``x-amz-expect
 Who uploads: a browser's request carries no Authorization header; the form's credential
 (``x-amz-credential``, or SigV2's ``AWSAccessKeyId``) names the key that signed the policy, and its
 account is the requester (:func:`form_requester`): the one Requester Pays charges and the owner of
-the new object, as for PutObject.
+the new object, as for PutObject. That is all the ``off`` auth mode does with it; in the ``sigv4``
+and ``iam`` modes the gateway also hands over a ``verify_form`` callable (awsemu/auth/post_form.py),
+which checks the form's signature over its policy and authorizes the upload as ``s3:PutObject``,
+and whose answer is the requester instead. It runs once the key is known, before the policy's
+conditions are read and before any of the file is stored.
 """
 
 from __future__ import annotations
