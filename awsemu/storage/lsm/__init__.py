@@ -37,10 +37,11 @@ snapshots). When full, the leader freezes it, starts a new log and a new
 memtable; a background thread writes the frozen one to an SSTable; the MANIFEST switch then makes
 that log obsolete and it is deleted. At most two frozen memtables wait; writers stall beyond.
 
-SSTables. ~4 KiB data blocks with a CRC32C each, an index block (last key of each block), a
-blocked bloom filter (10 bits/key), a checksummed footer with a magic number. Data blocks are read
-with ``pread``, verified and kept raw (bytes + an offsets array) in the cache; a point read finds
-its key in a block with a C-level search, without decoding the block. Index and filter live in the
+SSTables. ~4 KiB data blocks (at least 16 entries, up to 16 KiB, when entries are large) with a
+CRC32C each, an index block (last key of each block), a blocked bloom filter (10 bits/key), a
+checksummed footer with a magic number. Data blocks are read with ``pread``, verified and kept raw
+(bytes + an offsets array) in the cache; a point read finds its key in a block with a C-level
+search, without decoding the block. Index and filter live in the
 same cache (block_cache.py), evicted only after every data block, and are read back from the file
 when evicted.
 

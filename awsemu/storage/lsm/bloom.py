@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from crc32c import crc32c
 
@@ -62,15 +62,15 @@ class BloomBuilder:
         self._words = array("Q", bytes(8 * nwords))
         self._enabled = bits_per_key > 0
 
-    def add_keys(self, keys: Iterable[bytes]) -> None:
+    def add_keys(self, keys: Sequence[bytes]) -> None:
         if not self._enabled:
             return
         words = self._words
         n = len(words)
         masks = self._masks
-        crc32 = zlib.crc32
-        for key in keys:
-            words[crc32c(key) % n] |= masks[crc32(key) & 4095]
+        # both hashes computed by map (C loops); only the bit setting is a Python step per key
+        for h1, h2 in zip(map(crc32c, keys), map(zlib.crc32, keys)):
+            words[h1 % n] |= masks[h2 & 4095]
 
     def finish(self) -> bytes:
         if not self._enabled:

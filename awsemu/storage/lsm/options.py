@@ -19,7 +19,8 @@ class DBOptions:
         keys + values + CPython's per-entry overhead (memtable.py), not payload bytes only.
     block_cache_bytes: bound of the one cache of SSTable data blocks, indexes and bloom filters,
         each charged its real memory (block_cache.py).
-    block_bytes: target size of an SSTable data block.
+    block_bytes: target size of an SSTable data block (blocks of large entries hold at least 16
+        entries, up to 4 x block_bytes; see sstable.py).
     bloom_bits_per_key: bloom filter density (10 bits gives about 1 % false positives).
     background_compaction: when True a background thread flushes frozen memtables and merges
         SSTables; when False that work runs inline in the writer that triggers it (deterministic,

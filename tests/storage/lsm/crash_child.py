@@ -3,7 +3,9 @@
 Run as ``python crash_child.py <dir> <trial> <seed>``. Every key is unique, so the parent can
 check each report independently:
   P <key> <value-len>   a put returned
-  D <key>               a delete (of a key whose put was acknowledged earlier) returned
+  d <key>               a delete of a key whose put was acknowledged is about to start (killed
+                        before its D line, the key may hold its value or be gone: both are right)
+  D <key>               that delete returned
   B <batch-id> <n>      a batch of n puts returned (keys b/<trial>/<batch-id>/<j>/<n>)
 Small memtables make flushes and compactions happen all the time, so a SIGKILL at a random moment
 lands in log writes, flushes and compactions alike.
@@ -46,6 +48,8 @@ def main() -> None:
             out.write(f"B {i} {n}\n")
         elif roll < 0.97 and acked_puts:
             key = acked_puts.pop(rng.randrange(len(acked_puts)))
+            out.write(f"d {key.decode()}\n")
+            out.flush()
             db.delete(key)
             out.write(f"D {key.decode()}\n")
         elif roll < 0.99:

@@ -37,6 +37,7 @@ class Acks:
     def __init__(self) -> None:
         self.puts: dict[bytes, int] = {}
         self.deleted: set[bytes] = set()
+        self.deleting: dict[bytes, int] = {}  # delete started, not acknowledged: value or absence
         self.batches: dict[tuple[int, int], int] = {}
 
 
@@ -78,12 +79,15 @@ def run_trial(path: Path, trial: int, rng: random.Random, acks: Acks) -> int:
         if not raw.endswith(b"\n") or raw == b"READY\n":
             continue  # a report cut by the kill: the op may or may not be acknowledged
         kind, *rest = raw.decode().split()
-        count += 1
+        count += kind != "d"  # an intent is not an acknowledged operation
         if kind == "P":
             acks.puts[rest[0].encode()] = int(rest[1])
+        elif kind == "d":
+            key = rest[0].encode()
+            acks.deleting[key] = acks.puts.pop(key)
         elif kind == "D":
             key = rest[0].encode()
-            acks.puts.pop(key, None)
+            acks.deleting.pop(key, None)
             acks.deleted.add(key)
         elif kind == "B":
             acks.batches[(trial, int(rest[0]))] = int(rest[1])
@@ -112,6 +116,9 @@ def check(path: Path, acks: Acks) -> int:
                 losses += 1
         for key in acks.deleted:
             if db.get(key) is not None:
+                losses += 1
+        for key, length in acks.deleting.items():  # either outcome is right, nothing else is
+            if db.get(key) not in (None, value_for(key, length)):
                 losses += 1
         present: dict[tuple[int, int], set[int]] = defaultdict(set)
         sizes: dict[tuple[int, int], int] = {}
