@@ -25,7 +25,6 @@ Decoding (rebuilding lost blocks on read and scrub) stays with zfec: it is rare 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import os
 import zlib
@@ -57,7 +56,12 @@ class _Buffer(ctypes.Structure):
 def _load() -> ctypes.CDLL | None:
     if os.environ.get("AWSEMU_ISAL", "1") == "0":
         return None
-    for name in (*_NAMES, ctypes.util.find_library("isal")):
+    # find_library runs ldconfig (tens of ms at start-up): only when the usual names fail
+    for name in (*_NAMES, None):
+        if name is None:
+            from ctypes.util import find_library  # 7 ms of import: only when needed
+
+            name = find_library("isal")
         if not name:
             continue
         try:
