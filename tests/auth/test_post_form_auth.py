@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from awsemu.testing.plugin import make_client
 from awsemu.testing.server import ServerProcess
+from awsemu.testing.forms import browser_form
 
 B = "111111111111"  # a 12-digit key id is the root of that account (secret "test")
 DENIED = (403, "AccessDenied", "Access Denied")
@@ -27,18 +28,8 @@ BAD_SIGNATURE = (403, "SignatureDoesNotMatch",
                  "Check your key and signing method.")
 
 
-def _form(fields: dict[str, str], content: bytes) -> tuple[bytes, str]:
-    boundary = f"----awsemu{uuid.uuid4().hex}"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-             for name, value in fields.items()]
-    parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
-                  "Content-Type: text/plain\r\n\r\n").encode() + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 def _post(url: str, fields: dict[str, str], content: bytes = b"form body") -> tuple[int, bytes]:
-    body, ctype = _form(fields, content)
+    body, ctype = browser_form(fields, content)
     req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": ctype})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
@@ -126,7 +117,7 @@ def test_unknown_key_is_invalid_access_key_id(sigv4: ServerProcess, bucket: str)
     assert _field(answer, "AWSAccessKeyId") == "AKIANOBODY"
 
 
-def test_sigv2_form(sigv4: ServerProcess, bucket: str) -> None:
+def test_sigv2browser_form(sigv4: ServerProcess, bucket: str) -> None:
     v2 = BotoConfig(signature_version="s3", retries={"max_attempts": 1})
     post = make_client(sigv4.endpoint, "s3", config=v2).generate_presigned_post(bucket, "v2/ok.txt", ExpiresIn=300)
     assert {"AWSAccessKeyId", "signature", "policy"} <= set(post["fields"])
@@ -179,7 +170,7 @@ def test_refused_form_leaves_the_connection_usable(sigv4: ServerProcess, bucket:
     from urllib.parse import urlsplit
 
     post = _presigned(sigv4.endpoint, bucket, "a/big.txt", aws_secret_access_key="wrong")
-    body, ctype = _form(post["fields"], b"z" * 300_000)
+    body, ctype = browser_form(post["fields"], b"z" * 300_000)
     url = urlsplit(post["url"])
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     try:
@@ -187,7 +178,7 @@ def test_refused_form_leaves_the_connection_usable(sigv4: ServerProcess, bucket:
         first = conn.getresponse()
         assert (first.status, first.read().count(b"SignatureDoesNotMatch")) == (403, 1)
         good = _presigned(sigv4.endpoint, bucket, "a/next.txt")
-        body, ctype = _form(good["fields"], b"next")
+        body, ctype = browser_form(good["fields"], b"next")
         conn.request("POST", url.path or "/", body=body, headers={"Content-Type": ctype})
         second = conn.getresponse()
         second.read()

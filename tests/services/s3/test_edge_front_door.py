@@ -8,7 +8,7 @@ import http.client
 import time
 import urllib.error
 import urllib.request
-import uuid
+from awsemu.testing.forms import browser_form
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -77,17 +77,6 @@ def test_expired_presigned_url_is_access_denied(s3: Any, bucket: str) -> None:
     assert _error(body) == ("AccessDenied", "Request has expired")
 
 
-def _multipart(fields: list[tuple[str, str]], file_name: str, content: bytes) -> tuple[bytes, str]:
-    boundary = f"----awsemu{uuid.uuid4().hex}"
-    parts = []
-    for name, value in fields:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
-                  f"Content-Type: text/plain\r\n\r\n").encode() + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 def test_post_object_form_upload_with_policy(s3: Any, bucket: str) -> None:
     post = s3.generate_presigned_post(
         bucket, "uploads/${filename}",
@@ -95,7 +84,7 @@ def test_post_object_form_upload_with_policy(s3: Any, bucket: str) -> None:
         Conditions=[["starts-with", "$key", "uploads/"], {"success_action_status": "201"},
                     ["content-length-range", 1, 1024]],
         ExpiresIn=300)
-    body, ctype = _multipart(list(post["fields"].items()), "hello.txt", b"form data")
+    body, ctype = browser_form(list(post["fields"].items()), b"form data", "hello.txt")
     status, headers, answer = _request(post["url"], "POST", body, {"Content-Type": ctype})
     assert status == 201, answer
     root = ElementTree.fromstring(answer)
@@ -103,7 +92,7 @@ def test_post_object_form_upload_with_policy(s3: Any, bucket: str) -> None:
     assert root.findtext("Bucket") == bucket and root.findtext("Key") == "uploads/hello.txt"
     assert s3.get_object(Bucket=bucket, Key="uploads/hello.txt")["Body"].read() == b"form data"
 
-    too_big, ctype = _multipart(list(post["fields"].items()), "big.txt", b"x" * 2000)
+    too_big, ctype = browser_form(list(post["fields"].items()), b"x" * 2000, "big.txt")
     status, _, answer = _request(post["url"], "POST", too_big, {"Content-Type": ctype})
     assert status == 400
     assert _error(answer)[0] == "EntityTooLarge"

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-import uuid
 from typing import Any, Callable
 from xml.etree import ElementTree
 
 import pytest
+from awsemu.testing.forms import browser_form
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
@@ -30,19 +30,9 @@ def other(aws_client: Callable[..., Any]) -> Any:
     return aws_client("s3", aws_access_key_id=OTHER)
 
 
-def _form(fields: dict[str, str], content: bytes) -> tuple[bytes, str]:
-    boundary = f"----awsemu{uuid.uuid4().hex}"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-             for name, value in fields.items()]
-    parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
-                  "Content-Type: text/plain\r\n\r\n").encode() + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 def _post(post: dict[str, Any], content: bytes, headers: dict[str, str] | None = None,
           fields: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    body, ctype = _form({**post["fields"], **(fields or {})}, content)
+    body, ctype = browser_form({**post["fields"], **(fields or {})}, content)
     req = urllib.request.Request(post["url"], data=body, method="POST",
                                  headers={"Content-Type": ctype, **(headers or {})})
     try:
@@ -143,7 +133,7 @@ def test_requester_pays(s3: Any, other: Any, bucket: str) -> None:
     assert status == 204 and "x-amz-request-charged" not in headers
 
 
-def test_requester_pays_sigv2_form(aws_client: Callable[..., Any], s3: Any, bucket: str) -> None:
+def test_requester_pays_sigv2browser_form(aws_client: Callable[..., Any], s3: Any, bucket: str) -> None:
     """A SigV2 form names its key in ``AWSAccessKeyId``: that key's account is the requester."""
     s3.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={"Payer": "Requester"})
     v2 = aws_client("s3", aws_access_key_id=OTHER, config=BotoConfig(signature_version="s3"))
