@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from awsemu.testing.plugin import make_client
 from awsemu.testing.server import ServerProcess
+from awsemu.testing.polling import eventually
 
 SERVER_ENV = {"AWSEMU_SERVICES": "dynamodb,dynamodbstreams"}
 HOME, AWAY = "us-east-1", "eu-west-1"
@@ -28,16 +29,6 @@ def create_songs(client: Any, name: str = "songs") -> None:
         GlobalSecondaryIndexes=[{"IndexName": "by-genre", "KeySchema": [{"AttributeName": "genre", "KeyType": "HASH"}],
                                  "Projection": {"ProjectionType": "ALL"}}],
     )
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Replication is asynchronous: poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
 
 
 def item(client: Any, pk: str, sk: int = 1, table: str = "songs") -> dict[str, Any] | None:

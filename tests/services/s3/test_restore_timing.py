@@ -5,7 +5,6 @@ across a SIGKILL and restart."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,9 @@ from botocore.exceptions import ClientError
 from s3_helpers import client_for, error_of
 
 from awsemu.testing.server import ServerProcess
+from awsemu.testing.polling import eventually
 
 NOT_VALID = "The operation is not valid for the object's storage class"
-
-
-def _wait(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -71,7 +62,7 @@ def test_restore_in_progress_done_expired_across_restart(tmp_path: Path) -> None
         server.kill()
         endpoint = server.start()
         s3, sqs = client_for(endpoint), client_for(endpoint, "sqs")
-        done = _wait(lambda: s3.head_object(Bucket="cold", Key="k").get("Restore", "").startswith(
+        done = eventually(lambda: s3.head_object(Bucket="cold", Key="k").get("Restore", "").startswith(
             'ongoing-request="false", expiry-date="'))
         assert done
         assert s3.get_object(Bucket="cold", Key="k")["Body"].read() == b"frozen"
@@ -79,7 +70,7 @@ def test_restore_in_progress_done_expired_across_restart(tmp_path: Path) -> None
         assert listed["RestoreStatus"]["IsRestoreInProgress"] is False
 
         # the copy expires: archived again, no header, readable only after a new restore
-        assert _wait(lambda: "Restore" not in s3.head_object(Bucket="cold", Key="k"), timeout=20.0)
+        assert eventually(lambda: "Restore" not in s3.head_object(Bucket="cold", Key="k"), timeout=20.0)
         with pytest.raises(ClientError) as exc:
             s3.get_object(Bucket="cold", Key="k")
         assert error_of(exc) == ("InvalidObjectState", NOT_VALID, 403)
@@ -96,7 +87,7 @@ def test_restore_in_progress_done_expired_across_restart(tmp_path: Path) -> None
                     names.extend(r["eventName"] for r in body["Records"])
             return len(names) >= 3
 
-        assert _wait(all_events)
+        assert eventually(all_events)
         assert names == ["ObjectRestore:Post", "ObjectRestore:Completed", "ObjectRestore:Delete"]
         assert [r["eventVersion"] for r in records] == ["2.1", "2.1", "2.3"]
         sequencers = [r["s3"]["object"]["sequencer"] for r in records]
